@@ -1,0 +1,159 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using BenchmarkDotNet.Attributes;
+
+namespace FastThreadPool.Benchmarks.Infrastructure;
+
+/// <summary>One row of the summary: one implementation in one case.</summary>
+public sealed record SummaryRow(string Suite, string Case, string Impl, bool Ours, bool Baseline, int Threads, double NsPerOp, double AllocBytesPerOp);
+
+/// <summary>
+/// Converts BenchmarkDotNet's full JSON export into <c>summary.json</c> and <c>summary.md</c>, and prints the
+/// comparison table. The row metadata comes from each benchmark method's <see cref="RowAttribute"/>.
+/// </summary>
+public static class Summary
+{
+    public static List<SummaryRow> ReadBdnReports(string resultsDirectory)
+    {
+        var rows = new List<SummaryRow>();
+        if (!Directory.Exists(resultsDirectory))
+        {
+            return rows;
+        }
+
+        Type[] types = typeof(Summary).Assembly.GetTypes();
+        foreach (string file in Directory.GetFiles(resultsDirectory, "*-report-full.json").OrderBy(f => f, StringComparer.Ordinal))
+        {
+            JsonNode? root = JsonNode.Parse(File.ReadAllText(file));
+            foreach (JsonNode? bench in root?["Benchmarks"]?.AsArray() ?? new JsonArray())
+            {
+                if (bench is null)
+                {
+                    continue;
+                }
+
+                string typeName = (string?)bench["Type"] ?? "";
+                string ns = (string?)bench["Namespace"] ?? "";
+                string methodName = (string?)bench["Method"] ?? "";
+                string parameters = (string?)bench["Parameters"] ?? "";
+                double? mean = (double?)bench["Statistics"]?["Mean"];
+                if (mean is null)
+                {
+                    continue;
+                }
+
+                Type? type = types.FirstOrDefault(t => t.Name == typeName && (t.Namespace ?? "") == ns);
+                MethodInfo? method = type?.GetMethod(methodName);
+                RowAttribute? row = method?.GetCustomAttribute<RowAttribute>();
+                if (row is null)
+                {
+                    continue;
+                }
+
+                bool baseline = method!.GetCustomAttribute<BenchmarkAttribute>()?.Baseline ?? false;
+                Dictionary<string, string> values = ParseParameters(parameters);
+                double alloc = (double?)bench["Memory"]?["BytesAllocatedPerOperation"] ?? 0;
+                rows.Add(new SummaryRow(row.Suite, Expand(row.Case, values), row.Impl, row.Ours, baseline,
+                    Threads(Expand(row.Threads, values)), mean.Value, alloc));
+            }
+        }
+
+        return rows;
+    }
+
+    private static Dictionary<string, string> ParseParameters(string text)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string pair in text.Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0)
+            {
+                values[pair[..eq]] = pair[(eq + 1)..];
+            }
+        }
+
+        return values;
+    }
+
+    private static string Expand(string template, Dictionary<string, string> values)
+    {
+        foreach ((string key, string value) in values)
+        {
+            template = template.Replace("{" + key + "}", value, StringComparison.Ordinal);
+        }
+
+        return template;
+    }
+
+    private static int Threads(string expression) =>
+        expression.Split('+').Sum(part => int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : 0);
+
+    public static void Write(IReadOnlyList<SummaryRow> rows, string directory, string title)
+    {
+        Directory.CreateDirectory(directory);
+        var machine = new JsonObject
+        {
+            ["cores"] = Environment.ProcessorCount,
+            ["runtime"] = Environment.Version.ToString(),
+            ["os"] = RuntimeInformation.OSDescription,
+            ["arch"] = RuntimeInformation.ProcessArchitecture.ToString(),
+            ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        };
+        var results = new JsonArray();
+        foreach (SummaryRow r in rows)
+        {
+            results.Add(new JsonObject
+            {
+                ["suite"] = r.Suite,
+                ["case"] = r.Case,
+                ["impl"] = r.Impl,
+                ["ours"] = r.Ours,
+                ["baseline"] = r.Baseline,
+                ["threads"] = r.Threads,
+                ["ns_per_op"] = Math.Round(r.NsPerOp, 3),
+                ["alloc_bytes_per_op"] = Math.Round(r.AllocBytesPerOp, 3),
+            });
+        }
+
+        var doc = new JsonObject { ["machine"] = machine, ["results"] = results };
+        File.WriteAllText(Path.Combine(directory, "summary.json"), doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        string table = Table(rows);
+        File.WriteAllText(Path.Combine(directory, "summary.md"),
+            $"# {title}\n\nMachine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {RuntimeInformation.OSDescription}. " +
+            "Ratio = baseline time / this row's time (above 1: faster than the baseline). Rows with more threads than cores are oversubscribed.\n\n" +
+            table);
+        Console.WriteLine();
+        Console.WriteLine(table);
+    }
+
+    /// <summary>A markdown table grouped by suite and case; the ratio is baseline ns / row ns.</summary>
+    public static string Table(IReadOnlyList<SummaryRow> rows)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| suite | case | implementation | ours | threads | ns/op | ratio vs baseline | bytes/op |");
+        sb.AppendLine("|---|---|---|---|---:|---:|---:|---:|");
+        int cores = Environment.ProcessorCount;
+        foreach (IGrouping<(string Suite, string Case), SummaryRow> group in rows.GroupBy(r => (r.Suite, r.Case)))
+        {
+            SummaryRow? baseline = group.FirstOrDefault(r => r.Baseline);
+            foreach (SummaryRow r in group.OrderBy(r => r.Baseline ? 0 : r.Ours ? 2 : 1))
+            {
+                string ratio = baseline is null ? "-" : r.Baseline ? "1.00 (baseline)" : (baseline.NsPerOp / r.NsPerOp).ToString("0.00", CultureInfo.InvariantCulture);
+                string threads = r.Threads.ToString(CultureInfo.InvariantCulture) + (r.Threads > cores ? " (oversubscribed)" : "");
+                sb.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {r.Suite} | {r.Case} | {r.Impl} | {(r.Ours ? "yes" : "")} | {threads} | {r.NsPerOp:0.00} | {ratio} | {r.AllocBytesPerOp:0.##} |");
+            }
+        }
+
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,113 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Exporters;
+using BenchmarkDotNet.Exporters.Json;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using FastThreadPool.Benchmarks.Infrastructure;
+
+namespace FastThreadPool.Benchmarks;
+
+/// <summary>
+/// Entry point. Modes (first argument):
+/// <list type="bullet">
+/// <item><description><c>headline</c> (default): the headline set (category "headline") in a short in-process
+/// job; writes <c>artifacts/bench/summary.json</c> and <c>summary.md</c> and prints the table.</description></item>
+/// <item><description><c>full</c>: the same set with BenchmarkDotNet's default job (separate processes).</description></item>
+/// <item><description><c>dry</c>: every benchmark once (BenchmarkDotNet's Dry job, in-process), so they cannot rot.</description></item>
+/// <item><description><c>scaling</c>: the thread-scaling set (category "scaling"), short in-process job.</description></item>
+/// <item><description><c>summarize DIR</c>: convert the BenchmarkDotNet JSON reports in DIR into the summary files.</description></item>
+/// </list>
+/// Other arguments (e.g. <c>--filter *Queue*</c>, <c>--out DIR</c>) follow the mode; <c>--filter</c> is passed to
+/// BenchmarkDotNet.
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        string mode = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "headline";
+        string[] rest = args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args;
+        string outDir = TakeOption(ref rest, "--out") ?? Path.Combine(RepoRoot(), "artifacts", "bench");
+
+        if (mode == "summarize")
+        {
+            string dir = rest.Length > 0 ? rest[0] : Path.Combine(outDir, "bdn", "results");
+            Summary.Write(Summary.ReadBdnReports(dir), outDir, "FastThreadPool benchmark summary");
+            return 0;
+        }
+
+        string category = mode == "scaling" ? "scaling" : "headline";
+        Job job = mode switch
+        {
+            "full" => Job.Default,
+            "dry" => Job.Dry.WithToolchain(InProcessEmitToolchain.Instance),
+            // Short: 2 warm-up and 7 measured iterations of about 150 ms each, in this process.
+            _ => Job.Default.WithToolchain(InProcessEmitToolchain.Instance)
+                .WithWarmupCount(2).WithIterationCount(7).WithLaunchCount(1)
+                .WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(150)),
+        };
+
+        string bdnDir = Path.Combine(outDir, "bdn");
+        if (Directory.Exists(Path.Combine(bdnDir, "results")))
+        {
+            Directory.Delete(Path.Combine(bdnDir, "results"), recursive: true);
+        }
+
+        IConfig config = ManualConfig.CreateEmpty()
+            .AddJob(job.AsDefault())
+            .AddColumnProvider(DefaultConfig.Instance.GetColumnProviders().ToArray())
+            .AddLogger(DefaultConfig.Instance.GetLoggers().ToArray())
+            .AddDiagnoser(MemoryDiagnoser.Default)
+            .AddExporter(JsonExporter.Full, MarkdownExporter.GitHub)
+            .WithArtifactsPath(bdnDir)
+            .WithOptions(ConfigOptions.JoinSummary | ConfigOptions.DisableLogFile);
+
+        bool hasFilter = rest.Contains("--filter");
+        if (mode != "dry" && mode != "full")
+        {
+            config = config.AddFilter(new BenchmarkDotNet.Filters.AnyCategoriesFilter(new[] { category }));
+        }
+
+        string[] bdnArgs = hasFilter ? rest : rest.Concat(new[] { "--filter", "*" }).ToArray();
+        IEnumerable<BenchmarkDotNet.Reports.Summary> summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(bdnArgs, config);
+        bool failed = summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success));
+
+        if (mode != "dry")
+        {
+            List<SummaryRow> rows = Summary.ReadBdnReports(Path.Combine(bdnDir, "results"));
+            Summary.Write(rows, outDir, mode == "scaling" ? "FastThreadPool scaling benchmarks" : "FastThreadPool headline benchmarks");
+            Console.WriteLine($"Summary: {Path.Combine(outDir, "summary.json")} and summary.md ({rows.Count} rows)");
+        }
+
+        return failed ? 1 : 0;
+    }
+
+    private static string? TakeOption(ref string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        if (i < 0 || i + 1 >= args.Length)
+        {
+            return null;
+        }
+
+        string value = args[i + 1];
+        args = args.Take(i).Concat(args.Skip(i + 2)).ToArray();
+        return value;
+    }
+
+    private static string RepoRoot()
+    {
+        string? dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "FastThreadPool.sln")))
+        {
+            dir = Path.GetDirectoryName(dir);
+        }
+
+        return dir ?? Directory.GetCurrentDirectory();
+    }
+}

@@ -1,0 +1,70 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using FastThreadPool.Primitives;
+
+namespace FastThreadPool.Benchmarks.Suites;
+
+/// <summary>
+/// Queue operations behind a struct, so that one generic loop is specialised per implementation and every
+/// implementation runs the same code around its calls.
+/// </summary>
+public interface IQueueOps
+{
+    bool TryEnqueue(long item);
+
+    bool TryDequeue(out long item);
+}
+
+public readonly struct ConcurrentQueueOps(ConcurrentQueue<long> q) : IQueueOps
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryEnqueue(long item)
+    {
+        q.Enqueue(item);
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryDequeue(out long item) => q.TryDequeue(out item);
+}
+
+public readonly struct BoundedOps(BoundedMpmcQueue<long> q) : IQueueOps
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryEnqueue(long item) => q.TryEnqueue(item);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryDequeue(out long item) => q.TryDequeue(out item);
+}
+
+public readonly struct UnboundedOps(UnboundedMpmcQueue<long> q) : IQueueOps
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryEnqueue(long item)
+    {
+        q.Enqueue(item);
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryDequeue(out long item) => q.TryDequeue(out item);
+}
+
+public readonly struct ChannelOps(Channel<long> c) : IQueueOps
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryEnqueue(long item) => c.Writer.TryWrite(item);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryDequeue(out long item) => c.Reader.TryRead(out item);
+}
+
+public readonly struct BlockingCollectionOps(BlockingCollection<long> c) : IQueueOps
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryEnqueue(long item) => c.TryAdd(item);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryDequeue(out long item) => c.TryTake(out item);
+}

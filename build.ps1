@@ -1,0 +1,138 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    Builds, tests, explores, benchmarks and packs FastThreadPool.
+
+.DESCRIPTION
+    Verbs:
+      test    Restore, build, run tests/Unit and tests/Concurrency (Coyote, -Iterations per scenario, default 200).
+              Ends with the plain line "N passed, N failed, N skipped".
+      coyote  Deep exploration of the Coyote scenarios: -Iterations (default 100000) per scenario under each of
+              -Strategies. Every bug is printed with its reproducible trace and the command that replays it.
+      bench   The main job: the headline benchmark set, ours against the BCL peers, in a short in-process
+              BenchmarkDotNet configuration. Prints the table with ratios and writes artifacts/bench/summary.json
+              and summary.md. -Full runs BenchmarkDotNet's default jobs; -Filter passes a filter through.
+      dry     Every benchmark once (BenchmarkDotNet's Dry job), so that none of them rots.
+      scaling The thread-scaling benchmarks (meant for a machine with 16 cores).
+      pack    NuGet packages of the two libraries into artifacts/packages.
+      clean   Removes artifacts/ and the build outputs.
+    Every verb exits non-zero on failure.
+
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 test
+    dotnet tool restore && dotnet pwsh ./build.ps1 bench
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('test', 'coyote', 'bench', 'dry', 'scaling', 'pack', 'clean')]
+    [string]$Verb = 'test',
+
+    [int]$Iterations = 0,
+
+    [string[]]$Strategies = @('fair-prioritization', 'random', 'probabilistic', 'prioritization'),
+
+    [switch]$Full,
+
+    [string]$Filter = '',
+
+    [string]$Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+Set-Location $PSScriptRoot
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+$artifacts = Join-Path $PSScriptRoot 'artifacts'
+
+function Invoke-Dotnet {
+    param([Parameter(ValueFromRemainingArguments = $true)][string[]]$Arguments)
+    & dotnet @Arguments | Out-Host
+    if ($LASTEXITCODE -ne 0) { throw "dotnet $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
+}
+
+function Invoke-Build {
+    Invoke-Dotnet tool restore
+    Invoke-Dotnet build FastThreadPool.sln -c $Configuration
+}
+
+# Runs one test project, writes a TRX file, and returns its counters (the TRX is what the totals are read from).
+function Invoke-TestProject {
+    param([string]$Project, [string]$Name, [string[]]$Extra = @())
+    $dir = Join-Path $artifacts 'test'
+    New-Item -ItemType Directory -Force -Path $dir | Out-Null
+    $trx = "$Name.trx"
+    Remove-Item -Force -ErrorAction SilentlyContinue (Join-Path $dir $trx)
+    & dotnet test $Project -c $Configuration --no-build --logger "trx;LogFileName=$trx" --logger 'console;verbosity=normal' --results-directory $dir @Extra | Out-Host
+    $exit = $LASTEXITCODE
+    $path = Join-Path $dir $trx
+    if (-not (Test-Path $path)) {
+        Write-Host "no test results for $Name (exit code $exit)"
+        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; Exit = $exit }
+    }
+    [xml]$xml = Get-Content $path
+    $c = $xml.TestRun.ResultSummary.Counters
+    return [pscustomobject]@{
+        Passed = [int]$c.passed
+        Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
+        Skipped = [int]$c.notExecuted
+        Exit = $exit
+    }
+}
+
+function Write-Totals {
+    param([object[]]$Results)
+    $passed = ($Results | Measure-Object -Property Passed -Sum).Sum
+    $failed = ($Results | Measure-Object -Property Failed -Sum).Sum
+    $skipped = ($Results | Measure-Object -Property Skipped -Sum).Sum
+    $broken = @($Results | Where-Object { $_.Exit -ne 0 -and $_.Failed -eq 0 }).Count
+    $failed += $broken
+    Write-Host "$passed passed, $failed failed, $skipped skipped"
+    return $failed
+}
+
+switch ($Verb) {
+    'test' {
+        Invoke-Build
+        if ($Iterations -gt 0) { $env:FTP_COYOTE_ITERATIONS = "$Iterations" }
+        $results = @(
+            Invoke-TestProject 'tests/Unit/FastThreadPool.Tests.Unit.csproj' 'unit'
+            Invoke-TestProject 'tests/Concurrency/FastThreadPool.Tests.Concurrency.csproj' 'concurrency'
+        )
+        $failed = Write-Totals $results
+        exit ([int]($failed -gt 0))
+    }
+    'coyote' {
+        Invoke-Build
+        $env:FTP_COYOTE_ITERATIONS = if ($Iterations -gt 0) { "$Iterations" } else { '100000' }
+        $results = @()
+        foreach ($strategy in $Strategies) {
+            Write-Host "== Coyote: strategy $strategy, $($env:FTP_COYOTE_ITERATIONS) iterations per scenario"
+            $env:FTP_COYOTE_STRATEGY = $strategy
+            $extra = @()
+            if ($Filter) { $extra = @('--filter', $Filter) }
+            $results += Invoke-TestProject 'tests/Concurrency/FastThreadPool.Tests.Concurrency.csproj' "coyote-$strategy" $extra
+        }
+        Write-Host 'Traces of failed scenarios: artifacts/coyote/*.trace (replay command printed with each bug).'
+        $failed = Write-Totals $results
+        exit ([int]($failed -gt 0))
+    }
+    { $_ -in 'bench', 'dry', 'scaling' } {
+        Invoke-Dotnet tool restore
+        $mode = if ($Verb -eq 'bench') { if ($Full) { 'full' } else { 'headline' } } else { $Verb }
+        $benchArgs = @('run', '-c', 'Release', '--project', 'bench/FastThreadPool.Benchmarks.csproj', '--', $mode)
+        if ($Filter) { $benchArgs += @('--filter', $Filter) }
+        Invoke-Dotnet @benchArgs
+    }
+    'pack' {
+        Invoke-Dotnet tool restore
+        Invoke-Dotnet pack src/Primitives/FastThreadPool.Primitives.csproj -c Release -o (Join-Path $artifacts 'packages')
+        Invoke-Dotnet pack src/Pool/FastThreadPool.csproj -c Release -o (Join-Path $artifacts 'packages')
+    }
+    'clean' {
+        if (Test-Path $artifacts) { Remove-Item -Recurse -Force $artifacts }
+        Get-ChildItem -Recurse -Directory -Include bin, obj | Remove-Item -Recurse -Force
+        Write-Host 'clean'
+    }
+}

@@ -1,0 +1,257 @@
+using System;
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using FastThreadPool.Primitives.Internal;
+
+namespace FastThreadPool.Primitives;
+
+/// <summary>
+/// A bounded multi-producer, multi-consumer FIFO queue on a power-of-two ring with a sequence number per slot.
+/// One compare-and-swap per operation on the fast path, no allocation after construction.
+/// </summary>
+/// <typeparam name="T">The element type.</typeparam>
+/// <remarks>
+/// <para>Algorithm and sources:</para>
+/// <list type="number">
+/// <item><description>D. Vyukov, "Bounded MPMC queue", 1024cores.net (2010): each slot carries a sequence number
+/// <c>seq</c>; a producer at position <c>pos</c> may write the slot when <c>seq == pos</c>, a consumer may read it
+/// when <c>seq == pos + 1</c>; the consumer then sets <c>seq = pos + capacity</c>, which hands the slot to the
+/// producer one lap later. The same scheme is used by dotnet/runtime's <c>ConcurrentQueueSegment</c>.</description></item>
+/// <item><description>M. Herlihy, J. Wing, "Linearizability", TOPLAS 1990. Vyukov's original returns "empty" when
+/// the next slot's producer has claimed it but not yet published, even if a later producer has finished; that is
+/// not linearizable. Here, as in <c>ConcurrentQueueSegment</c>, a consumer that finds an unpublished slot compares
+/// head and tail: it reports empty only if they were equal, and otherwise waits for the producer in flight. The
+/// producer side is symmetric for "full".</description></item>
+/// </list>
+/// <para>Names map to the paper as: <c>_indices.Tail</c> = enqueue_pos, <c>_indices.Head</c> = dequeue_pos,
+/// <c>Slot.Sequence</c> = cell.sequence, <c>pos</c> and <c>seq</c> as in the paper.</para>
+/// <para>Progress: lock-free between producers and between consumers (a failed CAS means another thread
+/// succeeded), but blocking between them at one slot: a consumer may wait for a producer that has claimed the slot
+/// before it and not yet written it, as in <c>ConcurrentQueue</c>.</para>
+/// <para>The capacity is rounded up to a power of two (the ring is indexed by <c>pos &amp; mask</c>);
+/// <see cref="Capacity"/> reports the rounded value.</para>
+/// </remarks>
+public sealed class BoundedMpmcQueue<T> : IMpmcQueue<T>
+{
+    private BoundedRing<T, NoHooks> _ring;
+
+    /// <summary>Creates a queue that holds at least <paramref name="capacity"/> items.</summary>
+    /// <param name="capacity">The minimum capacity; rounded up to a power of two, at least 2.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is less than 1 or greater than
+    /// 2^30.</exception>
+    public BoundedMpmcQueue(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, MaxCapacity);
+        _ring = new BoundedRing<T, NoHooks>(capacity, startIndex: 0);
+    }
+
+    /// <summary>The largest capacity a queue may be created with (2^30).</summary>
+    public const int MaxCapacity = 1 << 30;
+
+    /// <inheritdoc/>
+    public int Capacity => _ring.Capacity;
+
+    /// <inheritdoc/>
+    public bool IsBounded => true;
+
+    /// <inheritdoc/>
+    public int Count => _ring.Count;
+
+    /// <inheritdoc/>
+    public bool IsEmpty => _ring.IsEmpty;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryEnqueue(T item) => _ring.TryEnqueue(item);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryDequeue([MaybeNullWhen(false)] out T item) => _ring.TryDequeue(out item);
+}
+
+/// <summary>
+/// The algorithm of <see cref="BoundedMpmcQueue{T}"/>, generic over <typeparamref name="THooks"/> so that the
+/// systematic tests run this exact code with scheduling points and deliberate faults (see <c>Internal/Hooks.cs</c>).
+/// A mutable struct: it must live in a field and be called through that field, never copied.
+/// </summary>
+internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
+{
+    internal struct Slot
+    {
+        public T Item;
+        public long Sequence;
+    }
+
+    private PaddedHeadAndTail _indices;
+    private readonly Slot[] _slots;
+    private readonly long _mask;
+
+    /// <param name="capacity">Rounded up to a power of two, at least 2.</param>
+    /// <param name="startIndex">The first position; tests start near <see cref="long.MaxValue"/> to cover
+    /// wrap-around of the 64-bit indices.</param>
+    public BoundedRing(int capacity, long startIndex)
+    {
+        int size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, 2));
+        _slots = new Slot[size];
+        _mask = size - 1;
+        for (long i = 0; i < size; i++)
+        {
+            // Position startIndex + i lands in slot (startIndex + i) & mask and is free for its first lap.
+            long pos = unchecked(startIndex + i);
+            _slots[pos & _mask].Sequence = pos;
+        }
+
+        _indices.Head = startIndex;
+        _indices.Tail = startIndex;
+    }
+
+    public readonly int Capacity => _slots.Length;
+
+    public int Count
+    {
+        get
+        {
+            // Read head, tail, head again until head is stable, so that tail - head is a value the queue held
+            // (tail is read between two equal reads of head). Clamped for the in-flight claims.
+            while (true)
+            {
+                long head = Volatile.Read(ref _indices.Head);
+                long tail = Volatile.Read(ref _indices.Tail);
+                if (Volatile.Read(ref _indices.Head) == head)
+                {
+                    return (int)Math.Clamp(unchecked(tail - head), 0, _slots.Length);
+                }
+            }
+        }
+    }
+
+    public bool IsEmpty
+    {
+        get
+        {
+            // Empty iff head == tail at the instant tail is read (head <= tail always, head read first).
+            long head = Volatile.Read(ref _indices.Head);
+            return Volatile.Read(ref _indices.Tail) == head;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryEnqueue(T item)
+    {
+        Slot[] slots = _slots;
+        SpinWait spinner = default;
+        long pos = Volatile.Read(ref _indices.Tail);
+        while (true)
+        {
+            ref Slot slot = ref slots[pos & _mask];
+
+            // Acquire: pairs with the consumer's release store of Sequence = pos (its TryDequeue, one lap ago), so
+            // the consumer's read of the old item happens before our write of the new one.
+            long seq = Volatile.Read(ref slot.Sequence);
+            long dif = unchecked(seq - pos);
+            if (dif == 0)
+            {
+                // Claim position pos. The CAS is the linearization point of a successful enqueue's claim; the
+                // item becomes visible to consumers at the release store below.
+                long seen = Interlocked.CompareExchange(ref _indices.Tail, unchecked(pos + 1), pos);
+                if (seen == pos)
+                {
+                    if (THooks.Faults.Has(Fault.PublishBeforeWrite))
+                    {
+                        Volatile.Write(ref slot.Sequence, unchecked(pos + 1));
+                        THooks.Interleave();
+                        slot.Item = item;
+                        return true;
+                    }
+
+                    THooks.Interleave();
+                    slot.Item = item;
+
+                    // Release: publishes the item write above to the consumer whose acquire load of Sequence
+                    // reads pos + 1. Without release ordering the consumer could see the sequence and a stale item.
+                    Volatile.Write(ref slot.Sequence, unchecked(pos + 1));
+                    return true;
+                }
+
+                pos = seen;
+                continue;
+            }
+
+            if (dif < 0)
+            {
+                // The slot still holds the item of position pos - capacity. Full iff, at the instant head is read,
+                // tail - head >= capacity: tail >= pos then (tail only grows), so pos - head >= capacity suffices.
+                long head = Volatile.Read(ref _indices.Head);
+                if (unchecked(pos - head) >= slots.Length)
+                {
+                    return false;
+                }
+
+                // A consumer has claimed the slot and not yet released it: wait for it (the blocking step).
+                spinner.SpinOnce(sleep1Threshold: -1);
+            }
+
+            // dif > 0: another producer took pos and moved on; catch up.
+            pos = Volatile.Read(ref _indices.Tail);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryDequeue([MaybeNullWhen(false)] out T item)
+    {
+        Slot[] slots = _slots;
+        SpinWait spinner = default;
+        long pos = Volatile.Read(ref _indices.Head);
+        while (true)
+        {
+            ref Slot slot = ref slots[pos & _mask];
+
+            // Acquire: pairs with the producer's release store of Sequence = pos + 1, so its item write is visible.
+            long seq = Volatile.Read(ref slot.Sequence);
+            long dif = unchecked(seq - (pos + 1));
+            if (dif == 0)
+            {
+                long seen = Interlocked.CompareExchange(ref _indices.Head, unchecked(pos + 1), pos);
+                if (seen == pos)
+                {
+                    // The CAS is the linearization point of a successful dequeue.
+                    THooks.Interleave();
+                    item = slot.Item;
+                    if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+                    {
+                        slot.Item = default!;
+                    }
+
+                    // Release: the reads and the clear of the item above happen before the producer of the next lap
+                    // (whose acquire load reads pos + capacity) writes the slot.
+                    Volatile.Write(ref slot.Sequence, unchecked(pos + slots.Length));
+                    return true;
+                }
+
+                pos = seen;
+                continue;
+            }
+
+            if (dif < 0)
+            {
+                // Not yet published. Empty iff, at the instant tail is read, tail == head: head >= pos then, and
+                // head <= tail always, so tail <= pos means both equal. Linearization point of a failed dequeue.
+                long tail = Volatile.Read(ref _indices.Tail);
+                if (unchecked(tail - pos) <= 0)
+                {
+                    item = default;
+                    return false;
+                }
+
+                // A producer has claimed pos and not yet published it: wait for it (the blocking step).
+                spinner.SpinOnce(sleep1Threshold: -1);
+            }
+
+            pos = Volatile.Read(ref _indices.Head);
+        }
+    }
+}

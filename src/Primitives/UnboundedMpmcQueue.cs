@@ -1,0 +1,434 @@
+using System;
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using FastThreadPool.Primitives.Internal;
+
+namespace FastThreadPool.Primitives;
+
+/// <summary>
+/// An unbounded multi-producer, multi-consumer FIFO queue of linked array segments. Producers claim slots with a
+/// fetch-and-add, so they never retry against each other; segments are recycled, so a queue whose consumers keep
+/// up allocates nothing.
+/// </summary>
+/// <typeparam name="T">The element type.</typeparam>
+/// <remarks>
+/// <para>Algorithm and sources:</para>
+/// <list type="number">
+/// <item><description>P. Ramalhete, A. Correia, "FAAArrayQueue" (2016): a Michael-Scott list of array nodes whose
+/// enqueuers claim an index with fetch-and-add. Here enqueuers use FAA as there; dequeuers claim with a CAS on the
+/// segment's dequeue index only after seeing the slot published, as in D. Vyukov's bounded queue, so a dequeuer
+/// never poisons a slot and an enqueue costs one atomic read-modify-write.</description></item>
+/// <item><description>M. Michael, M. Scott, PODC 1996: the head and tail of the segment list.</description></item>
+/// <item><description>A. Morrison, Y. Afek, LCRQ (PPoPP 2013) and R. Nikolaev, SCQ (DISC 2019): FAA instead of a
+/// CAS loop is what keeps a queue from collapsing under contention. Both need either a double-width CAS (absent in
+/// .NET) or an indirection through a second ring of indices; this design keeps one FAA per enqueue instead.</description></item>
+/// </list>
+/// <para>Recycling. Each segment has a <em>life</em> number, kept with each of its two indices in one 64-bit word
+/// (<c>life &lt;&lt; 32 | count</c>). A thread that read a segment pointer in one life and acts on it in a later one
+/// sees the life change in the word its atomic operation returns (or fails on), and starts over; a producer whose
+/// fetch-and-add landed in a later life writes a <c>Skip</c> mark into the slot it was handed, which consumers step
+/// over. A segment is recycled only after every slot of its life has been published and consumed; a consumer reads
+/// the item before its claiming CAS, so nobody reads a slot after it is recycled. One spare segment is kept.</para>
+/// <para>Linearization points: a successful enqueue at the release store of <c>Full</c> into its slot (or, for the
+/// producer that opens a new segment, at the store that links it); a successful dequeue at its claiming CAS; a
+/// failed dequeue at its read of the enqueue index (or of <c>Next</c>) that shows every claimed ticket consumed.</para>
+/// <para>Progress: producers are lock-free among themselves within a segment; as in <c>ConcurrentQueue</c>, a
+/// consumer may wait for a producer that holds the next ticket and has not yet written it, and producers that
+/// overflow a segment wait for the one producer that links the next segment.</para>
+/// </remarks>
+public sealed class UnboundedMpmcQueue<T> : IMpmcQueue<T>
+{
+    /// <summary>The default number of slots per segment.</summary>
+    public const int DefaultSegmentSize = 1024;
+
+    private SegmentedQueue<T, NoHooks> _queue;
+
+    /// <summary>Creates an empty queue with segments of <see cref="DefaultSegmentSize"/> slots.</summary>
+    public UnboundedMpmcQueue()
+        : this(DefaultSegmentSize)
+    {
+    }
+
+    /// <summary>Creates an empty queue with segments of <paramref name="segmentSize"/> slots.</summary>
+    /// <param name="segmentSize">Slots per segment, from 2 to 2^20. Larger segments link less often and hold more
+    /// memory (two segments' worth when consumers keep up).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="segmentSize"/> is less than 2 or greater than
+    /// 2^20.</exception>
+    public UnboundedMpmcQueue(int segmentSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(segmentSize, 2);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(segmentSize, 1 << 20);
+        _queue = new SegmentedQueue<T, NoHooks>(segmentSize);
+    }
+
+    /// <inheritdoc/>
+    public int Count => _queue.Count;
+
+    /// <inheritdoc/>
+    public bool IsEmpty => _queue.IsEmpty;
+
+    /// <inheritdoc/>
+    public int Capacity => IMpmcQueue<T>.Unbounded;
+
+    /// <inheritdoc/>
+    public bool IsBounded => false;
+
+    /// <summary>Adds an item at the tail. Always succeeds.</summary>
+    /// <param name="item">The item to add.</param>
+    /// <returns>Always <see langword="true"/>.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryEnqueue(T item)
+    {
+        _queue.Enqueue(item);
+        return true;
+    }
+
+    /// <summary>Adds an item at the tail.</summary>
+    /// <param name="item">The item to add.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Enqueue(T item) => _queue.Enqueue(item);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryDequeue([MaybeNullWhen(false)] out T item) => _queue.TryDequeue(out item);
+
+    /// <summary>Segments allocated since construction (the first one included); for tests and diagnostics.</summary>
+    internal long SegmentsAllocated => _queue.SegmentsAllocated;
+}
+
+/// <summary>
+/// The algorithm of <see cref="UnboundedMpmcQueue{T}"/>, generic over <typeparamref name="THooks"/> so that the
+/// systematic tests run this exact code (see <c>Internal/Hooks.cs</c>). A mutable struct: keep it in a field.
+/// </summary>
+internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
+{
+    internal const int Empty = 0;
+    internal const int Full = 1;
+    internal const int Skip = 2;
+
+    internal struct Slot
+    {
+        public T Item;
+        public int State;
+    }
+
+    internal sealed class Segment
+    {
+        public readonly Slot[] Slots;
+
+        // Head = the dequeue word, Tail = the enqueue word; each is life << 32 | count, on its own cache lines.
+        public PaddedHeadAndTail Words;
+        public Segment? Next;
+
+        public Segment(int size) => Slots = new Slot[size];
+    }
+
+    // Head and tail segment pointers are read by every operation but written once per segment, so they are not
+    // padded: the line they share stays in the shared state almost always. The contended words are the per-segment
+    // indices, which are padded.
+    private Segment _head;
+    private Segment _tail;
+    private Segment? _spare;
+    private readonly int _size;
+    private long _segmentsAllocated;
+
+    public SegmentedQueue(int segmentSize)
+    {
+        _size = segmentSize;
+        var first = new Segment(segmentSize);
+        _head = first;
+        _tail = first;
+        _segmentsAllocated = 1;
+    }
+
+    public readonly long SegmentsAllocated => Volatile.Read(ref Unsafe.AsRef(in _segmentsAllocated));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Life(long word) => (uint)((ulong)word >> 32);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long Ticket(long word) => word & 0xFFFF_FFFFL;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long Pack(uint life, long count) => (long)((ulong)life << 32) | count;
+
+    public void Enqueue(T item)
+    {
+        int size = _size;
+        SpinWait spinner = default;
+        while (true)
+        {
+            Segment seg = Volatile.Read(ref _tail);
+            long observed = Volatile.Read(ref seg.Words.Tail);
+
+            // Re-reading the tail after the word proves that the life we read is one in which seg is linked: seg
+            // cannot be recycled while it is the tail, and if it was recycled and re-linked in between, the life we
+            // read is older than the current one and the FAA below tells us so.
+            if (Volatile.Read(ref _tail) != seg)
+            {
+                continue;
+            }
+
+            if (Ticket(observed) > size)
+            {
+                // Full, and ticket `size` is taken: its holder is linking the next segment. Wait for the tail to move
+                // rather than inflate the count. (At exactly `size` the next FAA hands out that ticket, so go on.)
+                spinner.SpinOnce(sleep1Threshold: -1);
+                continue;
+            }
+
+            // The FAA is the only read-modify-write of an enqueue. It returns the new word; our ticket is one less.
+            long word = Interlocked.Increment(ref seg.Words.Tail);
+            long t = Ticket(word) - 1;
+            if (t == size)
+            {
+                // Exactly one producer per life gets ticket `size`: it alone links the next segment, so no CAS is
+                // needed on Next or on the tail, and seg cannot be recycled before Next is set. If the FAA landed in
+                // a later life than the one we read (seg was renewed meanwhile), seg may not be linked yet in that
+                // life: wait until it is the tail, which it then stays until we link.
+                while (Volatile.Read(ref _tail) != seg)
+                {
+                    spinner.SpinOnce(sleep1Threshold: -1);
+                }
+
+                Segment next = RenewOrAllocate(item);
+
+                // Release: the renewal writes (item, state, words) are visible to whoever reaches `next` through
+                // Next or the tail. Linearization point of this enqueue.
+                Volatile.Write(ref seg.Next, next);
+                Volatile.Write(ref _tail, next);
+                return;
+            }
+
+            if (Life(word) != Life(observed))
+            {
+                // seg was recycled and renewed after we read it: the ticket belongs to the new life. Consumers of that
+                // life wait for every ticket below the count, so mark this one as skipped, then start over.
+                if (t < size)
+                {
+                    THooks.Interleave();
+                    Volatile.Write(ref seg.Slots[t].State, Skip);
+                }
+
+                continue;
+            }
+
+            if (t < size)
+            {
+                ref Slot slot = ref seg.Slots[t];
+                THooks.Interleave();
+                slot.Item = item;
+
+                // Release: publishes the item to the consumer whose acquire load of State reads Full. Linearization
+                // point of the enqueue.
+                Volatile.Write(ref slot.State, Full);
+                return;
+            }
+
+            // t > size: another producer got ticket `size` first and is linking.
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    /// <summary>Prepares a segment holding <paramref name="item"/> in slot 0, ready to be linked.</summary>
+    private Segment RenewOrAllocate(T item)
+    {
+        Segment? seg = Volatile.Read(ref _spare) is null ? null : Interlocked.Exchange(ref _spare, null);
+        if (seg is null)
+        {
+            seg = new Segment(_size);
+            Interlocked.Increment(ref _segmentsAllocated);
+        }
+
+        // Slots were cleared when the segment was recycled. Late producers of its last life may still FAA its
+        // enqueue word, but they get a count >= size and write nothing.
+        uint life = Life(Volatile.Read(ref seg.Words.Tail)) + 1;
+        seg.Slots[0].Item = item;
+        seg.Slots[0].State = Full;
+        Volatile.Write(ref seg.Words.Head, Pack(life, 0));
+
+        // Full fence: a late producer whose FAA comes after this exchange sees the new life (and every write above);
+        // one whose FAA came before had its increment overwritten here, and it saw the old life's count >= size.
+        // The writes above reach consumers through the release stores of Next and the tail that follow.
+        Interlocked.Exchange(ref seg.Words.Tail, Pack(life, 1));
+        return seg;
+    }
+
+    public bool TryDequeue([MaybeNullWhen(false)] out T item)
+    {
+        int size = _size;
+        SpinWait spinner = default;
+        while (true)
+        {
+            Segment seg = Volatile.Read(ref _head);
+            long word = Volatile.Read(ref seg.Words.Head);
+
+            // As in Enqueue: with the head re-read, `word` belongs to a life in which seg is linked and is the head,
+            // or to an older one, in which case the CAS below fails.
+            if (Volatile.Read(ref _head) != seg)
+            {
+                continue;
+            }
+
+            long h = Ticket(word);
+            if (h < size)
+            {
+                ref Slot slot = ref seg.Slots[h];
+
+                // Acquire: pairs with the producer's release store of Full, so its item write is visible.
+                int state = Volatile.Read(ref slot.State);
+                if (state == Full)
+                {
+                    T value = default!;
+                    if (!THooks.Faults.Has(Fault.ReadItemAfterClaim))
+                    {
+                        // Read before the claim: once the CAS succeeds, other consumers may finish the segment and
+                        // recycle it. If the segment was recycled in between, the CAS fails and the value is dropped.
+                        THooks.Interleave();
+                        value = slot.Item;
+                    }
+
+                    // The claim, and the linearization point of a successful dequeue.
+                    if (Interlocked.CompareExchange(ref seg.Words.Head, word + 1, word) == word)
+                    {
+                        if (THooks.Faults.Has(Fault.ReadItemAfterClaim))
+                        {
+                            THooks.Interleave();
+                            value = slot.Item;
+                        }
+
+                        item = value;
+                        return true;
+                    }
+
+                    continue;
+                }
+
+                if (state == Skip)
+                {
+                    // A producer of an older life was handed this ticket and gave it up: step over it.
+                    Interlocked.CompareExchange(ref seg.Words.Head, word + 1, word);
+                    continue;
+                }
+
+                // Nothing published at h. Empty iff no producer of this life holds ticket h: at the instant of this
+                // read the enqueue count equals the dequeue count (it is never below it) and seg has no successor
+                // (a successor exists only once the count has reached size). Linearization point of "empty".
+                long enq = Volatile.Read(ref seg.Words.Tail);
+                if (Life(enq) == Life(word) && Ticket(enq) <= h)
+                {
+                    item = default;
+                    return false;
+                }
+
+                // A producer holds ticket h and has not yet written it (or the word is from an older life).
+                spinner.SpinOnce(sleep1Threshold: -1);
+                continue;
+            }
+
+            if (h == size)
+            {
+                Segment? next = Volatile.Read(ref seg.Next);
+                if (next is null)
+                {
+                    // All of seg is consumed and nothing is linked after it. Re-reading the word proves seg was not
+                    // recycled (which clears Next) before we read Next: then the queue was empty at that read.
+                    if (Volatile.Read(ref seg.Words.Head) == word)
+                    {
+                        item = default;
+                        return false;
+                    }
+
+                    continue;
+                }
+
+                // Claim the right to move the head: one consumer per life wins this CAS.
+                if (Interlocked.CompareExchange(ref seg.Words.Head, word + 1, word) == word)
+                {
+                    Volatile.Write(ref _head, next);
+                    Recycle(seg);
+                }
+
+                continue;
+            }
+
+            // h > size: another consumer is moving the head.
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    /// <summary>
+    /// Clears a segment whose life is over and offers it as the spare. Every ticket of that life was published and
+    /// consumed, and consumers read items before claiming, so no thread will read or write these slots again in
+    /// that life; late threads only see words of the old life and start over.
+    /// </summary>
+    private void Recycle(Segment seg)
+    {
+        Slot[] slots = seg.Slots;
+        for (int i = 0; i < slots.Length; i++)
+        {
+            THooks.Interleave();
+            if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+            {
+                slots[i].Item = default!;
+            }
+
+            slots[i].State = Empty;
+        }
+
+        seg.Next = null;
+
+        // Full fence (CAS): the clearing above is visible to the producer that takes the spare with its exchange.
+        Interlocked.CompareExchange(ref _spare, seg, null);
+    }
+
+    public int Count
+    {
+        get
+        {
+            // A walk from head to tail adding each segment's published-but-unconsumed tickets; approximate while
+            // operations run (segments may be recycled under the walk, hence the bound on steps).
+            long total = 0;
+            Segment? seg = Volatile.Read(ref Unsafe.AsRef(in _head));
+            for (int steps = 0; seg is not null && steps < 1 << 20; steps++)
+            {
+                long deq = Volatile.Read(ref seg.Words.Head);
+                long enq = Volatile.Read(ref seg.Words.Tail);
+                if (Life(deq) == Life(enq))
+                {
+                    total += Math.Max(0, Math.Min(Ticket(enq), _size) - Math.Min(Ticket(deq), _size));
+                }
+
+                seg = Volatile.Read(ref seg.Next);
+            }
+
+            return (int)Math.Min(total, int.MaxValue);
+        }
+    }
+
+    public bool IsEmpty
+    {
+        get
+        {
+            // Walk from the head: the queue is empty if no segment has a ticket that is claimed by a producer and
+            // not yet consumed. A snapshot, like Count; exact when no operation is in flight. (An exhausted head
+            // segment with a successor is common: consumers move the head only when they dequeue.)
+            Segment? seg = Volatile.Read(ref Unsafe.AsRef(in _head));
+            for (int steps = 0; seg is not null && steps < 1 << 20; steps++)
+            {
+                long deq = Volatile.Read(ref seg.Words.Head);
+                long enq = Volatile.Read(ref seg.Words.Tail);
+                if (Life(deq) == Life(enq) && Math.Min(Ticket(enq), _size) > Math.Min(Ticket(deq), _size))
+                {
+                    return false;
+                }
+
+                seg = Volatile.Read(ref seg.Next);
+            }
+
+            return true;
+        }
+    }
+}

@@ -1,0 +1,28 @@
+using FastThreadPool.Primitives.Internal;
+using Microsoft.Coyote.Runtime;
+
+namespace FastThreadPool.Tests.Concurrency.Harness;
+
+/// <summary>Hooks that let Coyote interleave at the algorithms' plain memory accesses; no fault.</summary>
+internal readonly struct CoyoteHooks : IHooks
+{
+    public static Fault Faults => Fault.None;
+
+    public static void Interleave() => SchedulingPoint.Interleave();
+}
+
+/// <summary>Coyote hooks with <see cref="Fault.PublishBeforeWrite"/> switched on.</summary>
+internal readonly struct PublishBeforeWriteHooks : IHooks
+{
+    public static Fault Faults => Fault.PublishBeforeWrite;
+
+    public static void Interleave() => SchedulingPoint.Interleave();
+}
+
+/// <summary>Coyote hooks with <see cref="Fault.ReadItemAfterClaim"/> switched on.</summary>
+internal readonly struct ReadItemAfterClaimHooks : IHooks
+{
+    public static Fault Faults => Fault.ReadItemAfterClaim;
+
+    public static void Interleave() => SchedulingPoint.Interleave();
+}

@@ -1,0 +1,163 @@
+using System;
+using System.Globalization;
+using System.IO;
+using System.Text;
+using Microsoft.Coyote;
+using Microsoft.Coyote.SystematicTesting;
+using Xunit;
+
+namespace FastThreadPool.Tests.Concurrency.Harness;
+
+/// <summary>
+/// Runs a Coyote systematic test in-process. Iterations, strategy and seed come from the environment so that
+/// <c>build.ps1 test</c> (CI-sized) and <c>build.ps1 coyote</c> (deep, nightly) run the same scenarios:
+/// <list type="bullet">
+/// <item><description><c>FTP_COYOTE_ITERATIONS</c>: iterations per scenario (default 200).</description></item>
+/// <item><description><c>FTP_COYOTE_STRATEGY</c>: <c>fair-prioritization</c> (default), <c>random</c>,
+/// <c>prioritization</c>, <c>probabilistic</c>, <c>delay-bounding</c> or <c>qlearning</c>. Fair strategies also
+/// catch livelocks: a run that exceeds the fair step bound fails.</description></item>
+/// <item><description><c>FTP_COYOTE_SEED</c>: the random seed (default: fixed per scenario name, so CI runs are
+/// reproducible).</description></item>
+/// <item><description><c>FTP_COYOTE_REPLAY</c>: a trace file written by a failed run; the scenario then replays
+/// that one schedule.</description></item>
+/// </list>
+/// A failed scenario writes its reproducible trace to <c>artifacts/coyote/NAME.trace</c> and says how to replay it.
+/// </summary>
+public static class Scenario
+{
+    public const string IterationsVariable = "FTP_COYOTE_ITERATIONS";
+    public const string StrategyVariable = "FTP_COYOTE_STRATEGY";
+    public const string SeedVariable = "FTP_COYOTE_SEED";
+    public const string ReplayVariable = "FTP_COYOTE_REPLAY";
+
+    public static uint DefaultIterations =>
+        uint.TryParse(Environment.GetEnvironmentVariable(IterationsVariable), CultureInfo.InvariantCulture, out uint n) && n > 0
+            ? n
+            : 200;
+
+    /// <summary>Explores <paramref name="test"/> and fails the xunit test if Coyote finds a bug.</summary>
+    public static void AssertNoBug(string name, Action test, uint? iterations = null)
+    {
+        TestReport report = Explore(name, test, iterations, out string details);
+        Assert.True(report.NumOfFoundBugs == 0, details);
+    }
+
+    /// <summary>
+    /// Explores a deliberately broken variant and fails the xunit test unless Coyote reports a bug whose text
+    /// contains <paramref name="expected"/> (for example "Deadlock" or the assertion message).
+    /// </summary>
+    public static string AssertFindsBug(string name, Action test, string expected, uint? iterations = null)
+    {
+        TestReport report = Explore(name, test, iterations ?? Math.Max(DefaultIterations, 2000), out string details, expectBug: true);
+        Assert.True(report.NumOfFoundBugs > 0, $"Coyote did not find the planted bug in {name}.\n{details}");
+        string bugs = string.Join("\n", report.BugReports);
+        Assert.True(bugs.Contains(expected, StringComparison.OrdinalIgnoreCase),
+            $"Coyote found a bug in {name}, but not the expected one ({expected}):\n{details}");
+        return bugs;
+    }
+
+    public static TestReport Explore(string name, Action test, uint? iterations, out string details, bool expectBug = false)
+    {
+        Configuration config = Configure(name, iterations ?? DefaultIterations, out string? replay);
+        using var engine = TestingEngine.Create(config, test);
+        engine.Run();
+        TestReport report = engine.TestReport;
+
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture,
+            $"[{name}] strategy={Strategy} iterations={config.TestingIterations} bugs={report.NumOfFoundBugs} " +
+            $"steps(max fair/unfair)={report.MaxExploredFairSteps}/{report.MaxExploredUnfairSteps} " +
+            $"hit-bound={report.MaxFairStepsHitInFairTests + report.MaxUnfairStepsHitInUnfairTests}");
+        if (replay is not null)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" (replaying {replay})");
+        }
+
+        if (report.NumOfFoundBugs > 0)
+        {
+            foreach (string bug in report.BugReports)
+            {
+                text.Append("\n  bug: ").Append(bug);
+            }
+
+            if (!expectBug && !string.IsNullOrEmpty(engine.ReproducibleTrace))
+            {
+                string path = Path.Combine(ArtifactsDirectory(), "coyote", name + ".trace");
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                File.WriteAllText(path, engine.ReproducibleTrace);
+                text.Append("\n  trace: ").Append(path);
+                text.Append(CultureInfo.InvariantCulture,
+                    $"\n  replay: {ReplayVariable}={path} dotnet test tests/Concurrency --filter \"FullyQualifiedName~{name}\"");
+                text.Append("\n  readable trace:\n").Append(engine.ReadableTrace);
+            }
+        }
+
+        details = text.ToString();
+        Console.WriteLine(details);
+        return report;
+    }
+
+    private static string Strategy => Environment.GetEnvironmentVariable(StrategyVariable) is { Length: > 0 } s ? s : "fair-prioritization";
+
+    private static Configuration Configure(string name, uint iterations, out string? replay)
+    {
+        Configuration config = Configuration.Create()
+            .WithTestingIterations(iterations)
+            // Unfair steps first (bug finding), then fair ones; a run that hits the fair bound is a livelock and is
+            // reported as a bug, since every scenario here terminates under a fair schedule.
+            .WithMaxSchedulingSteps(5_000, 50_000)
+            .WithFailureOnMaxStepsBoundEnabled(true)
+            .WithPartiallyControlledConcurrencyAllowed(false)
+            .WithConsoleLoggingEnabled(false);
+
+        uint seed = uint.TryParse(Environment.GetEnvironmentVariable(SeedVariable), CultureInfo.InvariantCulture, out uint s)
+            ? s
+            : StableHash(name);
+        config = config.WithRandomGeneratorSeed(seed);
+
+        config = Strategy switch
+        {
+            "random" => config.WithRandomStrategy(),
+            "probabilistic" => config.WithProbabilisticStrategy(3),
+            "fair-prioritization" => config.WithPrioritizationStrategy(isFair: true, priorityChangeBound: 10),
+            "delay-bounding" => config.WithDelayBoundingStrategy(isFair: false, delayBound: 10),
+            "qlearning" => config.WithQLearningStrategy(),
+            "prioritization" => config.WithPrioritizationStrategy(isFair: false, priorityChangeBound: 10),
+            _ => config.WithPrioritizationStrategy(isFair: true, priorityChangeBound: 10),
+        };
+
+        replay = Environment.GetEnvironmentVariable(ReplayVariable);
+        if (replay is { Length: > 0 } && Path.GetFileNameWithoutExtension(replay) == name && File.Exists(replay))
+        {
+            config = config.WithReproducibleTrace(File.ReadAllText(replay));
+        }
+        else
+        {
+            replay = null;
+        }
+
+        return config;
+    }
+
+    private static uint StableHash(string text)
+    {
+        uint hash = 2166136261;
+        foreach (char c in text)
+        {
+            hash = (hash ^ c) * 16777619;
+        }
+
+        return hash;
+    }
+
+    private static string ArtifactsDirectory()
+    {
+        string? dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "FastThreadPool.sln")))
+        {
+            dir = Path.GetDirectoryName(dir);
+        }
+
+        return Path.Combine(dir ?? Directory.GetCurrentDirectory(), "artifacts");
+    }
+}

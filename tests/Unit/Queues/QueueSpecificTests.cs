@@ -1,0 +1,179 @@
+using System;
+using System.Runtime.CompilerServices;
+using FastThreadPool.Primitives;
+using FastThreadPool.Primitives.Internal;
+using Xunit;
+
+namespace FastThreadPool.Tests.Unit.Queues;
+
+public class QueueSpecificTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(BoundedMpmcQueue<int>.MaxCapacity + 1)]
+    public void BoundedRejectsBadCapacity(int capacity)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new BoundedMpmcQueue<int>(capacity));
+        Assert.Equal("capacity", e.ParamName);
+    }
+
+    [Theory]
+    [InlineData(1, 2)]
+    [InlineData(2, 2)]
+    [InlineData(3, 4)]
+    [InlineData(1000, 1024)]
+    public void BoundedRoundsCapacityUp(int requested, int expected) =>
+        Assert.Equal(expected, new BoundedMpmcQueue<int>(requested).Capacity);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(0)]
+    [InlineData((1 << 20) + 1)]
+    public void UnboundedRejectsBadSegmentSize(int size)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new UnboundedMpmcQueue<int>(size));
+        Assert.Equal("segmentSize", e.ParamName);
+    }
+
+    [Theory]
+    [InlineData(long.MaxValue - 5)]
+    [InlineData(-3)]
+    [InlineData(uint.MaxValue - 2L)]
+    public void BoundedRingWrapsAroundIndexOverflow(long start)
+    {
+        var ring = new BoundedRing<long, NoHooks>(4, start);
+        long next = 0, expect = 0;
+        for (int round = 0; round < 50; round++)
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                Assert.True(ring.TryEnqueue(next++));
+            }
+
+            Assert.Equal(3, ring.Count);
+            for (int i = 0; i < 3; i++)
+            {
+                Assert.True(ring.TryDequeue(out long v));
+                Assert.Equal(expect++, v);
+            }
+
+            Assert.True(ring.IsEmpty);
+        }
+
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.True(ring.TryEnqueue(i));
+        }
+
+        Assert.False(ring.TryEnqueue(9));
+    }
+
+    [Fact]
+    public void UnboundedSteadyStateRecyclesSegments()
+    {
+        var q = new UnboundedMpmcQueue<long>(segmentSize: 16);
+        for (long i = 0; i < 100_000; i++)
+        {
+            q.Enqueue(i);
+            if (i % 7 != 0)
+            {
+                Assert.True(q.TryDequeue(out _));
+            }
+        }
+
+        while (q.TryDequeue(out _))
+        {
+        }
+
+        long grown = q.SegmentsAllocated;
+        for (long i = 0; i < 100_000; i++)
+        {
+            q.Enqueue(i);
+            q.Enqueue(i);
+            Assert.True(q.TryDequeue(out _));
+            Assert.True(q.TryDequeue(out _));
+        }
+
+        // Draining and refilling within the segments that exist allocates no more of them.
+        Assert.Equal(grown, q.SegmentsAllocated);
+        Assert.True(grown <= 100_000 / 7 / 16 + 3, $"allocated {grown} segments");
+    }
+
+    [Fact]
+    public void UnboundedSteadyStateAllocatesNothing()
+    {
+        var q = new UnboundedMpmcQueue<long>(segmentSize: 64);
+        for (int i = 0; i < 10_000; i++)
+        {
+            q.Enqueue(i);
+            q.TryDequeue(out _);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100_000; i++)
+        {
+            q.Enqueue(i);
+            q.TryDequeue(out _);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void BoundedAllocatesNothingAfterConstruction()
+    {
+        var q = new BoundedMpmcQueue<long>(64);
+        q.TryEnqueue(1);
+        q.TryDequeue(out _);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100_000; i++)
+        {
+            q.TryEnqueue(i);
+            q.TryDequeue(out _);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static WeakReference EnqueueGarbage(IMpmcQueue<object> q)
+    {
+        var o = new object();
+        q.TryEnqueue(o);
+        return new WeakReference(o);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool DequeueAndDrop(IMpmcQueue<object> q) => q.TryDequeue(out _);
+
+    [Fact]
+    public void BoundedReleasesDequeuedReferences()
+    {
+        var q = new BoundedMpmcQueue<object>(4);
+        WeakReference weak = EnqueueGarbage(q);
+        Assert.True(DequeueAndDrop(q));
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Assert.False(weak.IsAlive);
+    }
+
+    [Fact]
+    public void UnboundedReleasesReferencesWhenItsSegmentIsRecycled()
+    {
+        var q = new UnboundedMpmcQueue<object>(segmentSize: 4);
+        WeakReference weak = EnqueueGarbage(q);
+        Assert.True(DequeueAndDrop(q));
+
+        // Dequeued references stay in their segment until it is recycled: at most one segment's worth.
+        for (int i = 0; i < 8; i++)
+        {
+            q.TryEnqueue(i);
+            q.TryDequeue(out _);
+        }
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Assert.False(weak.IsAlive);
+    }
+}
