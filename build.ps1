@@ -14,6 +14,8 @@
               and summary.md. -Full runs BenchmarkDotNet's default jobs; -Filter passes a filter through.
       dry     Every benchmark once (BenchmarkDotNet's Dry job), so that none of them rots.
       scaling The thread-scaling benchmarks (meant for a machine with 16 cores).
+      publish The benchmarks published self-contained for linux-x64 and packed as artifacts/bench-linux-x64.tar.xz,
+              for a machine without .NET; run there with bench/run-scaling.sh.
       pack    NuGet packages of the two libraries into artifacts/packages.
       clean   Removes artifacts/ and the build outputs.
     Every verb exits non-zero on failure.
@@ -25,7 +27,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('test', 'coyote', 'bench', 'dry', 'scaling', 'pack', 'clean')]
+    [ValidateSet('test', 'coyote', 'bench', 'dry', 'scaling', 'publish', 'pack', 'clean')]
     [string]$Verb = 'test',
 
     [int]$Iterations = 0,
@@ -124,6 +126,16 @@ switch ($Verb) {
         $benchArgs = @('run', '-c', 'Release', '--project', 'bench/FastThreadPool.Benchmarks.csproj', '--', $mode)
         if ($Filter) { $benchArgs += @('--filter', $Filter) }
         Invoke-Dotnet @benchArgs
+    }
+    'publish' {
+        Invoke-Dotnet tool restore
+        $pub = Join-Path $artifacts 'bench-publish'
+        if (Test-Path $pub) { Remove-Item -Recurse -Force $pub }
+        Invoke-Dotnet publish bench/FastThreadPool.Benchmarks.csproj -c Release -r linux-x64 --self-contained -o $pub
+        Copy-Item bench/run-scaling.sh $pub
+        & tar -cJf (Join-Path $artifacts 'bench-linux-x64.tar.xz') -C $pub .
+        if ($LASTEXITCODE -ne 0) { throw 'tar failed' }
+        Write-Host "artifacts/bench-linux-x64.tar.xz"
     }
     'pack' {
         Invoke-Dotnet tool restore
