@@ -18,15 +18,6 @@ internal enum Fault
     /// <summary>Unbounded queue: the consumer reads the item after its claim, when the segment may already have been
     /// recycled and its slot cleared.</summary>
     ReadItemAfterClaim = 1 << 1,
-
-    /// <summary>Deque: the owner takes the last element without the CAS against thieves.</summary>
-    NoLastElementCas = 1 << 3,
-
-    /// <summary>Deque: the owner's pop reads <c>top</c> before its store to <c>bottom</c> is visible.</summary>
-    NoPopFence = 1 << 4,
-
-    /// <summary>Semaphore: a waiter parks without re-checking the count after registering.</summary>
-    LostWakeup = 1 << 5,
 }
 
 /// <summary>
