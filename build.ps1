@@ -5,7 +5,7 @@
 
 .DESCRIPTION
     Verbs:
-      test    Restore, build, run tests/Unit and tests/Concurrency (Coyote, -Iterations per scenario, default 200).
+      test    Restore, build, run tests/Unit and tests/Concurrency (Coyote, -Iterations per scenario, default 2000).
               Ends with the plain line "N passed, N failed, N skipped".
       coyote  Deep exploration of the Coyote scenarios: -Iterations (default 100000) per scenario under each of
               -Strategies. Every bug is printed with its reproducible trace and the command that replays it.

@@ -12,7 +12,7 @@ namespace FastThreadPool.Tests.Concurrency.Harness;
 /// Runs a Coyote systematic test in-process. Iterations, strategy and seed come from the environment so that
 /// <c>build.ps1 test</c> (CI-sized) and <c>build.ps1 coyote</c> (deep, nightly) run the same scenarios:
 /// <list type="bullet">
-/// <item><description><c>FTP_COYOTE_ITERATIONS</c>: iterations per scenario (default 200).</description></item>
+/// <item><description><c>FTP_COYOTE_ITERATIONS</c>: iterations per scenario (default 2000).</description></item>
 /// <item><description><c>FTP_COYOTE_STRATEGY</c>: <c>fair-prioritization</c> (default), <c>random</c>,
 /// <c>prioritization</c>, <c>probabilistic</c>, <c>delay-bounding</c> or <c>qlearning</c>. Fair strategies also
 /// catch livelocks: a run that exceeds the fair step bound fails.</description></item>
@@ -33,7 +33,7 @@ public static class Scenario
     public static uint DefaultIterations =>
         uint.TryParse(Environment.GetEnvironmentVariable(IterationsVariable), CultureInfo.InvariantCulture, out uint n) && n > 0
             ? n
-            : 200;
+            : 2000;
 
     /// <summary>Explores <paramref name="test"/> and fails the xunit test if Coyote finds a bug.</summary>
     public static void AssertNoBug(string name, Action test, uint? iterations = null)
