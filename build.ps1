@@ -109,7 +109,8 @@ switch ($Verb) {
         Invoke-Build
         $env:FTP_COYOTE_ITERATIONS = if ($Iterations -gt 0) { "$Iterations" } else { '100000' }
         $results = @()
-        foreach ($strategy in $Strategies) {
+        # Accept "a,b" as one argument too (pwsh -File passes it as a single string).
+        foreach ($strategy in ($Strategies | ForEach-Object { $_ -split ',' } | Where-Object { $_ })) {
             Write-Host "== Coyote: strategy $strategy, $($env:FTP_COYOTE_ITERATIONS) iterations per scenario"
             $env:FTP_COYOTE_STRATEGY = $strategy
             $extra = @()
