@@ -235,11 +235,13 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
     /// <summary>Prepares a segment holding <paramref name="item"/> in slot 0, ready to be linked.</summary>
     private Segment RenewOrAllocate(T item)
     {
+        // Take the spare with an exchange: one taker at most, and it pairs with the recycler's CAS (both full
+        // fences), so the slots it cleared are seen cleared. The plain read first skips the exchange when empty.
         Segment? seg = Volatile.Read(ref _spare) is null ? null : Interlocked.Exchange(ref _spare, null);
         if (seg is null)
         {
             seg = new Segment(_size);
-            Interlocked.Increment(ref _segmentsAllocated);
+            Interlocked.Increment(ref _segmentsAllocated); // a diagnostic count; orders nothing
         }
 
         // Slots were cleared when the segment was recycled. Late producers of its last life may still FAA its
