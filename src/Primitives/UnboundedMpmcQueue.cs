@@ -332,6 +332,8 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
 
             if (h == size)
             {
+                // Acquire: pairs with the linking producer's release store of Next, so the renewed segment's words
+                // and slot 0 are visible before we move the head onto it.
                 Segment? next = Volatile.Read(ref seg.Next);
                 if (next is null)
                 {
@@ -349,6 +351,8 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
                 // Claim the right to move the head: one consumer per life wins this CAS.
                 if (Interlocked.CompareExchange(ref seg.Words.Head, word + 1, word) == word)
                 {
+                    // Release: pairs with the acquire reads of _head in TryDequeue; no consumer can reach seg
+                    // through _head after this store, and the ones holding it see its word's count above size.
                     Volatile.Write(ref _head, next);
                     Recycle(seg);
                 }
