@@ -71,11 +71,17 @@ function Invoke-TestProject {
     $path = Join-Path $dir $trx
     if (-not (Test-Path $path)) {
         Write-Host "no test results for $Name (exit code $exit)"
-        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; Exit = $exit }
+        return [pscustomobject]@{ Failures = @("FAILED $Name (no results)"); Passed = 0; Failed = 1; Skipped = 0; Exit = $exit }
     }
     [xml]$xml = Get-Content $path
     $c = $xml.TestRun.ResultSummary.Counters
+    # Names and first message lines of failed tests, repeated at the end so a CI log's tail shows them.
+    $failures = @($xml.TestRun.Results.UnitTestResult | Where-Object { $_ -and $_.outcome -eq 'Failed' } | ForEach-Object {
+        $message = "$($_.Output.ErrorInfo.Message)".Trim() -split "`n" | Select-Object -First 3
+        "FAILED $($_.testName): $($message -join ' | ')"
+    })
     return [pscustomobject]@{
+        Failures = $failures
         Passed = [int]$c.passed
         Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
         Skipped = [int]$c.notExecuted
@@ -90,6 +96,7 @@ function Write-Totals {
     $skipped = ($Results | Measure-Object -Property Skipped -Sum).Sum
     $broken = @($Results | Where-Object { $_.Exit -ne 0 -and $_.Failed -eq 0 }).Count
     $failed += $broken
+    foreach ($r in $Results) { foreach ($f in $r.Failures) { Write-Host $f } }
     Write-Host "$passed passed, $failed failed, $skipped skipped"
     return $failed
 }

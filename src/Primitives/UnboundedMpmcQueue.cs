@@ -32,7 +32,7 @@ namespace FastThreadPool.Primitives;
 /// over. A segment is recycled only after every slot of its life has been published and consumed; a consumer reads
 /// the item before its claiming CAS, so nobody reads a slot after it is recycled. One spare segment is kept.</para>
 /// <para>Linearization points: a successful enqueue at the release store of <c>Full</c> into its slot (or, for the
-/// producer that opens a new segment, at the store that links it); a successful dequeue at its claiming CAS; a
+/// producer that opens a new segment, at the exchange that links it); a successful dequeue at its claiming CAS; a
 /// failed dequeue at its read of the enqueue index (or of <c>Next</c>) that shows every claimed ticket consumed.</para>
 /// <para>Progress: producers are lock-free among themselves within a segment; as in <c>ConcurrentQueue</c>, a
 /// consumer may wait for a producer that holds the next ticket and has not yet written it, and producers that
@@ -195,9 +195,13 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
 
                 Segment next = RenewOrAllocate(item);
 
-                // Release: the renewal writes (item, state, words) are visible to whoever reaches `next` through
-                // Next or the tail. Linearization point of this enqueue.
-                Volatile.Write(ref seg.Next, next);
+                // Linearization point of this enqueue. An exchange, not a release store: a consumer that finds seg
+                // consumed and Next null answers "empty", so Next must be visible before this enqueue returns. A
+                // plain store can sit in this core's store buffer after the call returns, and a consumer that starts
+                // later by any clock would still read null. (Other enqueues are safe with a release store because
+                // their FAA, a full fence, already shows the ticket taken and consumers wait for the slot.) Once per
+                // segment. It also releases the renewal writes (item, state, words) to whoever reaches `next`.
+                Interlocked.Exchange(ref seg.Next, next);
                 Volatile.Write(ref _tail, next);
                 return;
             }
