@@ -5,8 +5,11 @@
 
 .DESCRIPTION
     Verbs:
-      test    Restore, build, run tests/Unit and tests/Concurrency (Coyote, -Iterations per scenario, default 2000).
-              Ends with the plain line "N passed, N failed, N skipped".
+      test    Restore, build, run tests/Unit and tests/Concurrency (Coyote, -Iterations per scenario, default 2000),
+              and the checks that exist only in Debug builds (tests in category DebugChecks, built -c Debug).
+              Tests in category Manual are left out. Ends with the plain line "N passed, N failed, N skipped".
+      litmus  The native weak-memory litmus tests, including the Manual ones that must catch the deliberately
+              fence-less deque on this machine; prints rounds, contested rounds and violations.
       coyote  Deep exploration of the Coyote scenarios: -Iterations (default 100000) per scenario under each of
               -Strategies. Every bug is printed with its reproducible trace and the command that replays it.
       bench   The main job: the headline benchmark set, ours against the BCL peers, in a short in-process
@@ -27,7 +30,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('test', 'coyote', 'bench', 'dry', 'scaling', 'publish', 'pack', 'clean')]
+    [ValidateSet('test', 'litmus', 'coyote', 'bench', 'dry', 'scaling', 'publish', 'pack', 'clean')]
     [string]$Verb = 'test',
 
     [int]$Iterations = 0,
@@ -106,8 +109,22 @@ switch ($Verb) {
         Invoke-Build
         if ($Iterations -gt 0) { $env:FTP_COYOTE_ITERATIONS = "$Iterations" }
         $results = @(
-            Invoke-TestProject 'tests/Unit/FastThreadPool.Tests.Unit.csproj' 'unit'
+            Invoke-TestProject 'tests/Unit/FastThreadPool.Tests.Unit.csproj' 'unit' @('--filter', 'Category!=Manual&Category!=DebugChecks')
             Invoke-TestProject 'tests/Concurrency/FastThreadPool.Tests.Concurrency.csproj' 'concurrency'
+        )
+        # Owner-only misuse of the deque is detected in Debug builds only: build and run those checks in Debug.
+        Invoke-Dotnet build tests/Unit/FastThreadPool.Tests.Unit.csproj -c Debug
+        $saved = $Configuration
+        $Configuration = 'Debug'
+        $results += Invoke-TestProject 'tests/Unit/FastThreadPool.Tests.Unit.csproj' 'unit-debug' @('--filter', 'Category=DebugChecks')
+        $Configuration = $saved
+        $failed = Write-Totals $results
+        exit ([int]($failed -gt 0))
+    }
+    'litmus' {
+        Invoke-Build
+        $results = @(
+            Invoke-TestProject 'tests/Unit/FastThreadPool.Tests.Unit.csproj' 'litmus' @('--filter', 'FullyQualifiedName~Litmus', '--logger', 'console;verbosity=detailed')
         )
         $failed = Write-Totals $results
         exit ([int]($failed -gt 0))

@@ -6,40 +6,6 @@ using FastThreadPool.Benchmarks.Infrastructure;
 namespace FastThreadPool.Benchmarks.Suites;
 
 /// <summary>
-/// Suite "semaphore", case "uncontended": Wait then Release on one thread, no waiter. The BCL peers; our semaphore
-/// joins these rows when it lands.
-/// </summary>
-[BenchmarkCategory("headline", "semaphore")]
-public class SemaphoreUncontendedBenchmarks
-{
-    private const int Ops = 1024;
-    private readonly SemaphoreSlim _slim = new(1, 1);
-    private readonly Semaphore _kernel = new(1, 1);
-
-    [Benchmark(Baseline = true, OperationsPerInvoke = Ops)]
-    [Row("semaphore", "uncontended", "SemaphoreSlim")]
-    public void SemaphoreSlim()
-    {
-        for (int i = 0; i < Ops; i++)
-        {
-            _slim.Wait();
-            _slim.Release();
-        }
-    }
-
-    [Benchmark(OperationsPerInvoke = Ops)]
-    [Row("semaphore", "uncontended", "System.Threading.Semaphore")]
-    public void Semaphore()
-    {
-        for (int i = 0; i < Ops; i++)
-        {
-            _kernel.WaitOne();
-            _kernel.Release();
-        }
-    }
-}
-
-/// <summary>
 /// Suite "pool", case "submit": 100,000 tiny jobs submitted from one thread, then wait until all have run. The
 /// BCL peers; the pool joins these rows when it lands.
 /// </summary>

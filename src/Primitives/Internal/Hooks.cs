@@ -18,6 +18,31 @@ internal enum Fault
     /// <summary>Unbounded queue: the consumer reads the item after its claim, when the segment may already have been
     /// recycled and its slot cleared.</summary>
     ReadItemAfterClaim = 1 << 1,
+
+    /// <summary>Deque: the owner's pop reads top before it stores bottom (the reordering that a missing store->load
+    /// fence allows, written out so that a sequentially consistent tester can see it).</summary>
+    PopReadsTopFirst = 1 << 2,
+
+    /// <summary>Deque: the owner's pop stores bottom with a release store instead of a full fence (for native
+    /// litmus tests; under a sequentially consistent tester it behaves like the correct code).</summary>
+    PopWithoutFence = 1 << 3,
+
+    /// <summary>Deque: the owner takes the last item without racing the thieves' CAS.</summary>
+    PopLastWithoutCas = 1 << 4,
+
+    /// <summary>Deque: growth publishes the new array before copying the items into it.</summary>
+    PublishArrayBeforeCopy = 1 << 5,
+
+    /// <summary>Semaphore: a waiter reads the count, and registers as a waiter with a separate atomic add instead of
+    /// one compare-and-swap that sees the count still zero (the classic lost wake-up).</summary>
+    RegisterWithoutRecheck = 1 << 6,
+
+    /// <summary>Semaphore: a release of n permits wakes at most one waiter.</summary>
+    ReleaseWakesOne = 1 << 7,
+
+    /// <summary>Semaphore: a waiter that gives up (timeout or cancellation) after taking a wake-up token does not
+    /// give the token back.</summary>
+    DropTokenOnGiveUp = 1 << 8,
 }
 
 /// <summary>

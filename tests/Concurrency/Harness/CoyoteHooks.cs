@@ -26,3 +26,27 @@ internal readonly struct ReadItemAfterClaimHooks : IHooks
 
     public static void Interleave() => SchedulingPoint.Interleave();
 }
+
+/// <summary>Coyote hooks with <see cref="Fault.PopReadsTopFirst"/> switched on.</summary>
+internal readonly struct PopReadsTopFirstHooks : IHooks
+{
+    public static Fault Faults => Fault.PopReadsTopFirst;
+
+    public static void Interleave() => SchedulingPoint.Interleave();
+}
+
+/// <summary>Coyote hooks with <see cref="Fault.PopLastWithoutCas"/> switched on.</summary>
+internal readonly struct PopLastWithoutCasHooks : IHooks
+{
+    public static Fault Faults => Fault.PopLastWithoutCas;
+
+    public static void Interleave() => SchedulingPoint.Interleave();
+}
+
+/// <summary>Coyote hooks with <see cref="Fault.PublishArrayBeforeCopy"/> switched on.</summary>
+internal readonly struct PublishArrayBeforeCopyHooks : IHooks
+{
+    public static Fault Faults => Fault.PublishArrayBeforeCopy;
+
+    public static void Interleave() => SchedulingPoint.Interleave();
+}

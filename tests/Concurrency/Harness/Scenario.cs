@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Text;
 using Microsoft.Coyote;
 using Microsoft.Coyote.SystematicTesting;
@@ -44,14 +45,15 @@ public static class Scenario
 
     /// <summary>
     /// Explores a deliberately broken variant and fails the xunit test unless Coyote reports a bug whose text
-    /// contains <paramref name="expected"/> (for example "Deadlock" or the assertion message).
+    /// contains <paramref name="expected"/> (for example "Deadlock" or the assertion message; alternatives are
+    /// separated by '|', for a fault that can show in more than one way).
     /// </summary>
     public static string AssertFindsBug(string name, Action test, string expected, uint? iterations = null)
     {
         TestReport report = Explore(name, test, iterations ?? Math.Max(DefaultIterations, 2000), out string details, expectBug: true);
         Assert.True(report.NumOfFoundBugs > 0, $"Coyote did not find the planted bug in {name}.\n{details}");
         string bugs = string.Join("\n", report.BugReports);
-        Assert.True(bugs.Contains(expected, StringComparison.OrdinalIgnoreCase),
+        Assert.True(expected.Split('|').Any(e => bugs.Contains(e, StringComparison.OrdinalIgnoreCase)),
             $"Coyote found a bug in {name}, but not the expected one ({expected}):\n{details}");
         return bugs;
     }
