@@ -29,10 +29,13 @@ public enum ParkingBackend
 /// atomic count in user space and enters the kernel only to wait; U. Drepper, "Futexes Are Tricky", shows why the
 /// count and the waiter bookkeeping must change together; dotnet/runtime's <c>LowLevelLifoSemaphore</c> keeps its
 /// counts in one word and wakes the most recently parked thread first (its caches are warm). Here the word holds
-/// <c>count</c> (bits 0-31), <c>waiters</c> (bits 32-47: threads registered to park) and <c>signaled</c> (bits
-/// 48-63: wake-up tokens handed out and not yet accounted for by a waiter). A release adds its permits and, in the
-/// same compare-and-swap, reserves <c>min(n, waiters - signaled)</c> wake-ups; a woken waiter, in one
-/// compare-and-swap, gives back its token and takes a permit or registers to park again.</para>
+/// <c>count</c> (bits 0-30), <c>spinners</c> (bits 31-35: threads spinning before they park), <c>waiters</c>
+/// (bits 36-49: threads registered to park) and <c>signaled</c> (bits 50-63: wake-up tokens handed out and not yet
+/// accounted for by a waiter). A release adds its permits and, in the same compare-and-swap, reserves
+/// <c>min(waiters, count + n - spinners) - signaled</c> wake-ups (each spinner and each waiter with a token in
+/// flight will take a permit without a new wake-up); a spinner leaves the spinning state by a compare-and-swap that
+/// takes a permit or registers it as a waiter while the count is zero; a woken waiter, in one compare-and-swap,
+/// gives back its token and takes a permit or registers to park again.</para>
 /// <para>Permits are never lost or duplicated: they live only in <c>count</c>, and a waiter takes one only by a
 /// compare-and-swap that sees it. A waiter whose time runs out or whose token is cancelled leaves with a
 /// compare-and-swap that either takes a permit (if one is free at that instant, the wait succeeds) or unregisters
@@ -40,28 +43,36 @@ public enum ParkingBackend
 /// thread to consume it while threads are parked.</para>
 /// <para>Fairness: none, as for <see cref="SemaphoreSlim"/>. A thread arriving while a woken thread is on its way
 /// may take the permit first (barging); the woken thread then parks again.</para>
-/// <para>Limits: at most 65,535 threads may wait at once (<see cref="InvalidOperationException"/> beyond).</para>
+/// <para>Limits: at most 16,383 threads may wait at once (<see cref="InvalidOperationException"/> beyond); at
+/// most half the processors (and at most 31) spin at once, the others park at once.</para>
 /// </remarks>
 public sealed class FastSemaphore
 {
-    private const long CountMask = 0xFFFF_FFFFL;
-    private const int WaitersShift = 32;
-    private const int SignaledShift = 48;
-    private const long One16 = 0xFFFF;
+    // The word: count (bits 0-30), spinners (31-35), waiters (36-49), signaled (50-63).
+    private const long CountMask = 0x7FFF_FFFFL;
+    private const int SpinnersShift = 31;
+    private const int WaitersShift = 36;
+    private const int SignaledShift = 50;
+    private const long Mask5 = 0x1F;
+    private const long Mask14 = 0x3FFF;
+    private const long SpinnerUnit = 1L << SpinnersShift;
     private const long WaiterUnit = 1L << WaitersShift;
     private const long SignaledUnit = 1L << SignaledShift;
-    private const int MaxWaiters = 0xFFFF;
+    private const int MaxWaiters = (int)Mask14;
 
     // Spin iterations before parking: the first 10 pause with growing counts, the rest also yield the processor.
     // 35 is the runtime's own SpinWait.SpinCountforSpinBeforeWait; 10 (pausing only) lost the 2-thread ping-pong
     // to SemaphoreSlim (829 vs 622 ns per round trip on 2 cores), 35 won it (170 vs 229 ns with the futex backend); 60 was no better.
     private const int SpinLimit = 35;
 
+    // Threads that may spin at once (the others park at once: more spinners only fight over the word).
+    private static readonly int MaxSpinners = (int)Math.Min(Mask5, Math.Max(1, Environment.ProcessorCount / 2));
+
     private readonly ParkingLot _lot;
     private readonly int _maxCount;
     private readonly Fault _faults;
 
-    // Alone on its cache lines: every operation touches it.
+    // Head: the word, alone on its cache lines (every operation touches it).
     private PaddedHeadAndTail _word;
 
     /// <summary>The backend used by <see cref="ParkingBackend.Default"/> on this platform.</summary>
@@ -139,10 +150,13 @@ public sealed class FastSemaphore
     private static int Count(long s) => (int)(s & CountMask);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Waiters(long s) => (int)((s >> WaitersShift) & One16);
+    private static int Spinners(long s) => (int)((long)((ulong)s >> SpinnersShift) & Mask5);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Signaled(long s) => (int)((s >> SignaledShift) & One16);
+    private static int Waiters(long s) => (int)((long)((ulong)s >> WaitersShift) & Mask14);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Signaled(long s) => (int)((long)((ulong)s >> SignaledShift) & Mask14);
 
     /// <summary>Takes a permit if one is free now; never waits.</summary>
     /// <returns><see langword="true"/> if a permit was taken.</returns>
@@ -236,28 +250,80 @@ public sealed class FastSemaphore
         long deadline = millisecondsTimeout == Timeout.Infinite ? long.MaxValue : _lot.Parker.Now + millisecondsTimeout;
 
         // Spin a little: a release is often only a few hundred nanoseconds away, and parking costs microseconds.
-        SpinWait spinner = default;
-        for (int i = 0; i < SpinLimit; i++)
+        // Spinners are counted in the word, so a release does not wake a parked thread for a permit that a spinner
+        // will take: a spinner leaves the spinning state only by a CAS that takes a permit or that turns it into a
+        // registered waiter while the count is zero; either CAS fails if a release came in between.
+        long s = Volatile.Read(ref _word.Head);
+        bool spinning = false;
+        while (true)
         {
-            spinner.SpinOnce(sleep1Threshold: -1);
-            if (TryWait())
+            long next;
+            if (Count(s) > 0)
             {
-                return true;
+                next = s - 1;
+            }
+            else if (Spinners(s) < MaxSpinners)
+            {
+                next = s + SpinnerUnit;
+            }
+            else
+            {
+                break;
+            }
+
+            long seen = Interlocked.CompareExchange(ref _word.Head, next, s);
+            if (seen == s)
+            {
+                if (Count(s) > 0)
+                {
+                    return true;
+                }
+
+                spinning = true;
+                break;
+            }
+
+            s = seen;
+        }
+
+        if (spinning)
+        {
+            SpinWait spinner = default;
+            for (int i = 0; i < SpinLimit; i++)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+                s = Volatile.Read(ref _word.Head);
+                while (Count(s) > 0)
+                {
+                    long seen = Interlocked.CompareExchange(ref _word.Head, s - 1 - SpinnerUnit, s);
+                    if (seen == s)
+                    {
+                        return true;
+                    }
+
+                    s = seen;
+                }
             }
         }
 
-        // Register as a waiter, unless a permit turned up.
-        long s = Volatile.Read(ref _word.Head);
+        // Register as a waiter (leaving the spinners, if we spun), unless a permit turned up.
+        s = Volatile.Read(ref _word.Head);
+        long leave = spinning ? SpinnerUnit : 0;
         if (_faults.Has(Fault.RegisterWithoutRecheck))
         {
             // Broken on purpose: a release between the read above and the add below sees no waiter to wake.
-            if (Count(s) > 0 && TryWait())
+            if (Count(s) > 0)
             {
-                return true;
+                Interlocked.Add(ref _word.Head, -leave);
+                if (TryWait())
+                {
+                    return true;
+                }
+
+                leave = 0;
             }
 
-            Interlocked.Add(ref _word.Head, WaiterUnit);
-            s = 0;
+            Interlocked.Add(ref _word.Head, WaiterUnit - leave);
         }
 
         while (!_faults.Has(Fault.RegisterWithoutRecheck))
@@ -265,15 +331,20 @@ public sealed class FastSemaphore
             long next;
             if (Count(s) > 0)
             {
-                next = s - 1;
+                next = s - 1 - leave;
             }
             else if (Waiters(s) == MaxWaiters)
             {
+                if (spinning)
+                {
+                    Interlocked.Add(ref _word.Head, -SpinnerUnit);
+                }
+
                 throw new InvalidOperationException($"FastSemaphore: more than {MaxWaiters} threads waiting.");
             }
             else
             {
-                next = s + WaiterUnit;
+                next = s - leave + WaiterUnit;
             }
 
             long seen = Interlocked.CompareExchange(ref _word.Head, next, s);
@@ -360,11 +431,15 @@ public sealed class FastSemaphore
                 throw new SemaphoreFullException($"Adding {releaseCount} permits to {count} would exceed the maximum of {_maxCount}.");
             }
 
-            // Wake-ups to reserve: one per permit, but no more than the registered waiters without a token.
-            int toWake = Math.Min(releaseCount, Math.Max(0, Waiters(s) - Signaled(s)));
+            // Wake-ups to reserve. Of the permits there will be, each spinner takes one without a wake-up and each
+            // waiter with a token in flight takes one; wake registered waiters for the rest, as many as there are.
+            // Counting all permits (not just this release's) counts each spinner once.
+            long permits = (long)count + releaseCount;
+            int toWake = (int)Math.Min(Waiters(s), Math.Max(0, permits - Spinners(s))) - Signaled(s);
+            toWake = Math.Max(0, toWake);
             if (toWake > 1 && _faults.Has(Fault.ReleaseWakesOne))
             {
-                toWake = Math.Min(toWake, 1);
+                toWake = 1;
             }
 
             long next = s + releaseCount + (toWake * SignaledUnit);

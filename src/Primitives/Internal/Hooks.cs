@@ -43,6 +43,14 @@ internal enum Fault
     /// <summary>Semaphore: a waiter that gives up (timeout or cancellation) after taking a wake-up token does not
     /// give the token back.</summary>
     DropTokenOnGiveUp = 1 << 8,
+
+    /// <summary>Pool: <c>Cancel</c> checks that a job is queued and then marks it cancelled, without a CAS, so a
+    /// worker can start it in between.</summary>
+    CancelWithoutCas = 1 << 9,
+
+    /// <summary>Not a fault: the pool leaves its worker threads' name and background flag alone, which the systematic
+    /// tester cannot intercept.</summary>
+    PlainThreads = 1 << 10,
 }
 
 /// <summary>

@@ -19,25 +19,6 @@ public class SemaphoreTests
     private static FastSemaphore Create(int initial, Fault faults = Fault.None) =>
         new(initial, int.MaxValue, new CoyoteParker(), faults);
 
-    private static void Run(params Action[] bodies)
-    {
-        var threads = new List<Thread>();
-        foreach (Action body in bodies)
-        {
-            threads.Add(new Thread(() => body()));
-        }
-
-        foreach (Thread t in threads)
-        {
-            t.Start();
-        }
-
-        foreach (Thread t in threads)
-        {
-            t.Join();
-        }
-    }
-
     private static void CheckQuiescent(FastSemaphore sem, int released, int taken)
     {
         Specification.Assert(released == taken + sem.CurrentCount,
@@ -49,7 +30,7 @@ public class SemaphoreTests
     private static void LostWakeUp(Fault faults)
     {
         FastSemaphore sem = Create(0, faults);
-        Run(() => sem.Wait(), () => sem.Release());
+        Threads.Run(() => sem.Wait(), () => sem.Release());
         CheckQuiescent(sem, released: 1, taken: 1);
     }
 
@@ -61,11 +42,18 @@ public class SemaphoreTests
     public void FindsLostWakeUpWhenRegisteringWithoutRecheck() =>
         Scenario.AssertFindsBug(nameof(FindsLostWakeUpWhenRegisteringWithoutRecheck), () => LostWakeUp(Fault.RegisterWithoutRecheck), "Deadlock");
 
-    private static void ReleaseNToSeveral(Fault faults)
+    // With registered: true, the releaser first waits until all three waiters have registered (none is left
+    // spinning), so every release must wake as many waiters as it adds permits.
+    private static void ReleaseNToSeveral(Fault faults, bool registered)
     {
         FastSemaphore sem = Create(0, faults);
-        Run(() => sem.Wait(), () => sem.Wait(), () => sem.Wait(), () =>
+        Threads.Run(() => sem.Wait(), () => sem.Wait(), () => sem.Wait(), () =>
         {
+            while (registered && sem.WaitingCount < 3)
+            {
+                Thread.Yield();
+            }
+
             sem.Release(2);
             sem.Release();
         });
@@ -74,11 +62,15 @@ public class SemaphoreTests
 
     [Fact]
     public void ReleaseNWithSeveralWaiters() =>
-        Scenario.AssertNoBug(nameof(ReleaseNWithSeveralWaiters), () => ReleaseNToSeveral(Fault.None));
+        Scenario.AssertNoBug(nameof(ReleaseNWithSeveralWaiters), () => ReleaseNToSeveral(Fault.None, registered: false));
+
+    [Fact]
+    public void ReleaseNWithSeveralRegisteredWaiters() =>
+        Scenario.AssertNoBug(nameof(ReleaseNWithSeveralRegisteredWaiters), () => ReleaseNToSeveral(Fault.None, registered: true));
 
     [Fact]
     public void FindsReleaseNWakingOne() =>
-        Scenario.AssertFindsBug(nameof(FindsReleaseNWakingOne), () => ReleaseNToSeveral(Fault.ReleaseWakesOne), "Deadlock");
+        Scenario.AssertFindsBug(nameof(FindsReleaseNWakingOne), () => ReleaseNToSeveral(Fault.ReleaseWakesOne, registered: true), "Deadlock");
 
     [Fact]
     public void TimeoutRacingRelease() =>
@@ -86,7 +78,7 @@ public class SemaphoreTests
         {
             FastSemaphore sem = Create(0);
             bool got = false;
-            Run(() => got = sem.Wait(10), () => sem.Release());
+            Threads.Run(() => got = sem.Wait(10), () => sem.Release());
             CheckQuiescent(sem, released: 1, taken: got ? 1 : 0);
         });
 
@@ -97,7 +89,7 @@ public class SemaphoreTests
             FastSemaphore sem = Create(0);
             using var cts = new CancellationTokenSource();
             bool got = false;
-            Run(
+            Threads.Run(
                 () =>
                 {
                     try
@@ -121,7 +113,7 @@ public class SemaphoreTests
         FastSemaphore sem = Create(0, faults);
         bool timed = false;
         bool barged = false;
-        Run(
+        Threads.Run(
             () => timed = sem.Wait(10),
             () => sem.Wait(),
             () => barged = sem.TryWait(),
@@ -148,7 +140,7 @@ public class SemaphoreTests
         Scenario.AssertNoBug(nameof(WaitersParkedAtShutdownAreAllReleased), () =>
         {
             FastSemaphore sem = Create(0);
-            Run(() => sem.Wait(), () => sem.Wait(), () => sem.Wait(), () => sem.Release(3));
+            Threads.Run(() => sem.Wait(), () => sem.Wait(), () => sem.Wait(), () => sem.Release(3));
             CheckQuiescent(sem, released: 3, taken: 3);
         });
 }

@@ -1,0 +1,855 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+using FastThreadPool.Primitives;
+using FastThreadPool.Primitives.Internal;
+
+namespace FastThreadPool;
+
+/// <summary>
+/// A pool of dedicated worker threads with a small per-job overhead, built from the primitives of
+/// <c>FastThreadPool.Primitives</c>: jobs from outside wait in an MPMC queue (pluggable, see
+/// <see cref="PoolOptions.Queue"/>), jobs submitted from inside a job go to the worker's own work-stealing deque,
+/// <see cref="SubmitFirst(Action)"/> jobs go to a stack that workers look at first, and idle workers park on a
+/// <see cref="FastSemaphore"/>.
+/// </summary>
+/// <remarks>
+/// <para>Every accepted job ends exactly once as done, failed or cancelled, and is counted:
+/// <see cref="SubmittedCount"/> = <see cref="DoneCount"/> + <see cref="FailedCount"/> + <see cref="CancelledCount"/>
+/// once the pool is idle. A job that throws never kills its worker.</para>
+/// <para>Waking: a submission wakes at most one parked worker, and only when no wake-up is already on its way; a
+/// worker that finds work while more is queued and workers are parked wakes the next one. Workers are started
+/// lazily, up to <see cref="PoolOptions.MaxWorkers"/>, when work arrives and no worker is idle.</para>
+/// </remarks>
+public sealed class Pool : IDisposable
+{
+    [ThreadStatic]
+    private static Worker? t_worker;
+
+    private readonly PoolOptions _options;
+    private readonly IMpmcQueue<PoolJob> _queue;
+    private readonly Worker?[] _workers;
+    private readonly FastSemaphore _parking;
+    private readonly JobTable _table = new();
+    private readonly object _idleGate = new();
+    private readonly bool _queueFences;
+
+    private PoolJob? _firstHead;
+    private int _started;
+    private int _alive;
+    private int _idle;
+    private int _waking;
+    private int _submitting;
+    private int _stopping;
+    private int _idleWaiters;
+    private long _lastId;
+    private long _refused;
+    private long _cancelled;
+    private int _callbackFailures;
+    private Exception? _lastCallbackException;
+
+    /// <summary>Creates a pool with one worker per processor and default options.</summary>
+    public Pool()
+        : this(new PoolOptions())
+    {
+    }
+
+    /// <summary>Creates a pool with at most <paramref name="maxWorkers"/> workers.</summary>
+    /// <param name="maxWorkers">The most worker threads, at least 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxWorkers"/> is less than 1.</exception>
+    public Pool(int maxWorkers)
+        : this(new PoolOptions { MaxWorkers = maxWorkers })
+    {
+    }
+
+    /// <summary>Creates a pool with the given options (copied: later changes to them have no effect).</summary>
+    /// <param name="options">The options.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> or its worker name prefix is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="PoolOptions.MaxWorkers"/> is less than 1.</exception>
+    public Pool(PoolOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = new PoolOptions
+        {
+            MaxWorkers = options.MaxWorkers,
+            WorkerNamePrefix = options.WorkerNamePrefix,
+            InitCallback = options.InitCallback,
+            FinishCallback = options.FinishCallback,
+            DoneCallback = options.DoneCallback,
+            FailedCallback = options.FailedCallback,
+            KeepDone = options.KeepDone,
+            Queue = options.Queue,
+            Parking = options.Parking,
+            Faults = options.Faults,
+        }.Validated();
+        _parking = new FastSemaphore(0, int.MaxValue, _options.Parking);
+        _queue = _options.Queue ?? new UnboundedMpmcQueue<PoolJob>();
+
+        // Our queues enqueue with an atomic read-modify-write, a full fence; a user's queue may not.
+        _queueFences = _queue is UnboundedMpmcQueue<PoolJob> or BoundedMpmcQueue<PoolJob>;
+        _workers = new Worker?[_options.MaxWorkers];
+    }
+
+    /// <summary>The context of the worker running the calling code, or null outside this library's workers.</summary>
+    public static WorkerContext? CurrentWorker => t_worker?.Context;
+
+    /// <summary>Jobs that ended done, in completion order (unless a done callback took them or
+    /// <see cref="PoolOptions.KeepDone"/> is false).</summary>
+    public IMpmcQueue<PoolJob> Done { get; } = new UnboundedMpmcQueue<PoolJob>();
+
+    /// <summary>Jobs that ended failed (a job that threw, or whose done callback threw), with their exception.</summary>
+    public IMpmcQueue<PoolJob> Failed { get; } = new UnboundedMpmcQueue<PoolJob>();
+
+    /// <summary>The most worker threads.</summary>
+    public int MaxWorkers => _options.MaxWorkers;
+
+    /// <summary>Worker threads started and not yet ended.</summary>
+    public int Alive => Volatile.Read(ref _alive);
+
+    /// <summary>Workers running a job now.</summary>
+    public int Busy
+    {
+        get
+        {
+            int n = 0;
+            foreach (Worker? w in _workers)
+            {
+                n += w is not null && Volatile.Read(ref w.Busy) ? 1 : 0;
+            }
+
+            return n;
+        }
+    }
+
+    /// <summary>Accepted jobs that have not started (approximate while jobs run).</summary>
+    public long Pending => Math.Max(0, Outstanding() - Busy);
+
+    /// <summary>Jobs accepted so far.</summary>
+    public long SubmittedCount => Volatile.Read(ref _lastId) - Volatile.Read(ref _refused);
+
+    /// <summary>Jobs that ended done.</summary>
+    public long DoneCount => Sum(static w => Volatile.Read(ref w.Done));
+
+    /// <summary>Jobs that ended failed.</summary>
+    public long FailedCount => Sum(static w => Volatile.Read(ref w.Failed));
+
+    /// <summary>Jobs cancelled before they started.</summary>
+    public long CancelledCount => Volatile.Read(ref _cancelled);
+
+    /// <summary>Init, finish and failed callbacks that threw (done callbacks that throw fail their job instead).</summary>
+    public int CallbackFailures => Volatile.Read(ref _callbackFailures);
+
+    /// <summary>The last exception counted in <see cref="CallbackFailures"/>.</summary>
+    public Exception? LastCallbackException => Volatile.Read(ref _lastCallbackException);
+
+    /// <summary>Whether <see cref="Shutdown(TimeSpan, bool)"/> (or <see cref="Dispose"/>) has been called.</summary>
+    public bool IsStopping => Volatile.Read(ref _stopping) != 0;
+
+    // Per-worker counters, summed: a shared counter would move its cache line between the workers on every job.
+    private long Sum(Func<Worker, long> counter)
+    {
+        long n = 0;
+        foreach (Worker? w in _workers)
+        {
+            if (w is not null)
+            {
+                n += counter(w);
+            }
+        }
+
+        return n;
+    }
+
+    /// <summary>Accepted jobs not yet ended (ids handed out and not refused count as accepted).</summary>
+    private long Outstanding() => SubmittedCount - DoneCount - FailedCount - CancelledCount;
+
+    // ---- Submission ------------------------------------------------------------------------------------------
+
+    /// <summary>Queues a job.</summary>
+    /// <param name="job">The job.</param>
+    /// <returns>The job's id.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="job"/> is null.</exception>
+    /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
+    public long Submit(Action job) => Accept(new ActionJob(Checked(job), null), first: false);
+
+    /// <summary>Queues a job with a callback that runs (in the worker) with the job once it has ended done,
+    /// instead of the job going to <see cref="Done"/>.</summary>
+    /// <param name="job">The job.</param>
+    /// <param name="done">Runs with the finished job; if it throws, the job is reported in <see cref="Failed"/>.</param>
+    /// <returns>The job's id.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="job"/> or <paramref name="done"/> is null.</exception>
+    /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
+    public long Submit(Action job, Action<PoolJob> done) => Accept(new ActionJob(Checked(job), Checked(done, nameof(done))), first: false);
+
+    /// <summary>Queues a job that produces a result (read it with <see cref="PoolJob.GetResult{T}"/>).</summary>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="job">The job.</param>
+    /// <returns>The job's id.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="job"/> is null.</exception>
+    /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
+    public long Submit<TResult>(Func<TResult> job) => Accept(new FuncJob<TResult>(Checked(job), null), first: false);
+
+    /// <summary>Queues a job that produces a result, with a done callback (see <see cref="Submit(Action, Action{PoolJob})"/>).</summary>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="job">The job.</param>
+    /// <param name="done">Runs with the finished job.</param>
+    /// <returns>The job's id.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="job"/> or <paramref name="done"/> is null.</exception>
+    /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
+    public long Submit<TResult>(Func<TResult> job, Action<PoolJob> done) => Accept(new FuncJob<TResult>(Checked(job), Checked(done, nameof(done))), first: false);
+
+    /// <summary>Queues a job with an argument (no closure needed).</summary>
+    /// <typeparam name="TArg">The argument type.</typeparam>
+    /// <param name="job">The job.</param>
+    /// <param name="arg">Its argument.</param>
+    /// <returns>The job's id.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="job"/> is null.</exception>
+    /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
+    public long Submit<TArg>(Action<TArg> job, TArg arg) => Accept(new ActionJob<TArg>(Checked(job), arg, null), first: false);
+
+    /// <summary>Queues a job with an argument that produces a result.</summary>
+    /// <typeparam name="TArg">The argument type.</typeparam>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="job">The job.</param>
+    /// <param name="arg">Its argument.</param>
+    /// <returns>The job's id.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="job"/> is null.</exception>
+    /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
+    public long Submit<TArg, TResult>(Func<TArg, TResult> job, TArg arg) => Accept(new FuncJob<TArg, TResult>(Checked(job), arg, null), first: false);
+
+    /// <summary>Queues a job with an argument that produces a result, with a done callback.</summary>
+    /// <typeparam name="TArg">The argument type.</typeparam>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="job">The job.</param>
+    /// <param name="arg">Its argument.</param>
+    /// <param name="done">Runs with the finished job.</param>
+    /// <returns>The job's id.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="job"/> or <paramref name="done"/> is null.</exception>
+    /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
+    public long Submit<TArg, TResult>(Func<TArg, TResult> job, TArg arg, Action<PoolJob> done) =>
+        Accept(new FuncJob<TArg, TResult>(Checked(job), arg, Checked(done, nameof(done))), first: false);
+
+    /// <summary>Queues a job at the head: it runs before every job still queued by <c>Submit</c>; among several
+    /// <c>SubmitFirst</c> jobs, the latest runs first.</summary>
+    /// <param name="job">The job.</param>
+    /// <returns>The job's id.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="job"/> is null.</exception>
+    /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
+    public long SubmitFirst(Action job) => Accept(new ActionJob(Checked(job), null), first: true);
+
+    /// <summary>Queues a job that produces a result at the head (see <see cref="SubmitFirst(Action)"/>).</summary>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="job">The job.</param>
+    /// <returns>The job's id.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="job"/> is null.</exception>
+    /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
+    public long SubmitFirst<TResult>(Func<TResult> job) => Accept(new FuncJob<TResult>(Checked(job), null), first: true);
+
+    /// <summary>Queues a job with an argument at the head (see <see cref="SubmitFirst(Action)"/>).</summary>
+    /// <typeparam name="TArg">The argument type.</typeparam>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="job">The job.</param>
+    /// <param name="arg">Its argument.</param>
+    /// <returns>The job's id.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="job"/> is null.</exception>
+    /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
+    public long SubmitFirst<TArg, TResult>(Func<TArg, TResult> job, TArg arg) => Accept(new FuncJob<TArg, TResult>(Checked(job), arg, null), first: true);
+
+    /// <summary>Queues a job unless the pool's queue is bounded and full.</summary>
+    /// <param name="job">The job.</param>
+    /// <param name="id">The job's id, when it was accepted.</param>
+    /// <returns><see langword="true"/> if the job was accepted.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="job"/> is null.</exception>
+    /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
+    public bool TrySubmit(Action job, out long id)
+    {
+        var j = new ActionJob(Checked(job), null);
+        bool accepted = TryAccept(j, first: false, wait: false);
+        id = j.Id;
+        return accepted;
+    }
+
+    private static T Checked<T>(T value, string name = "job")
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(value, name);
+        return value;
+    }
+
+
+    private long Accept(PoolJob job, bool first)
+    {
+        TryAccept(job, first, wait: true);
+        return job.Id;
+    }
+
+    private bool TryAccept(PoolJob job, bool first, bool wait)
+    {
+        // The id is taken only here, after the arguments were checked, so every id is accepted or refused.
+        job.Id = Interlocked.Increment(ref _lastId);
+        bool registered = _table.Add(job);
+        bool fence = false;
+        Interlocked.Increment(ref _submitting);
+        try
+        {
+            // Read after announcing the submission: Shutdown sets _stopping, then waits for _submitting to drain
+            // before workers may conclude that nothing more will come.
+            if (Volatile.Read(ref _stopping) != 0)
+            {
+                Refuse(job, registered);
+                throw new PoolStoppedException();
+            }
+
+            Worker? self = t_worker;
+            if (first)
+            {
+                PushFirst(job); // a CAS: a full fence
+            }
+            else if (self is not null && self.Pool == this)
+            {
+                self.Deque.Push(job);
+                fence = true; // a release store only
+            }
+            else
+            {
+                fence = !_queueFences;
+                if (!_queue.TryEnqueue(job))
+                {
+                    if (!wait)
+                    {
+                        Refuse(job, registered);
+                        return false;
+                    }
+
+                    SpinWait spinner = default;
+                    while (!_queue.TryEnqueue(job))
+                    {
+                        spinner.SpinOnce();
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _submitting);
+        }
+
+        WakeOrStart(fence);
+        return true;
+    }
+
+    private void Refuse(PoolJob job, bool registered)
+    {
+        Interlocked.Increment(ref _refused);
+        if (registered)
+        {
+            _table.Remove(job.Id);
+        }
+
+        FinishOne(); // WaitIdle counted the id as accepted
+    }
+
+    private void PushFirst(PoolJob job)
+    {
+        PoolJob? head = Volatile.Read(ref _firstHead);
+        while (true)
+        {
+            job.NextFirst = head;
+            PoolJob? seen = Interlocked.CompareExchange(ref _firstHead, job, head);
+            if (seen == head)
+            {
+                return;
+            }
+
+            head = seen;
+        }
+    }
+
+    private PoolJob? PopFirst()
+    {
+        PoolJob? head = Volatile.Read(ref _firstHead);
+        while (head is not null)
+        {
+            // No ABA: a job object is pushed at most once, so a head seen twice is the same push.
+            PoolJob? seen = Interlocked.CompareExchange(ref _firstHead, head.NextFirst, head);
+            if (seen == head)
+            {
+                head.NextFirst = null;
+                return head;
+            }
+
+            head = seen;
+        }
+
+        return null;
+    }
+
+    /// <summary>Wakes one parked worker if none is on its way, or starts a worker if none is idle.</summary>
+    private void WakeOrStart(bool fence)
+    {
+        // The job must be queued (visibly) before we read _idle, and a worker announces itself idle before it looks
+        // at the queues one last time: with a full fence on both sides, one of the two sees the other. Our queues'
+        // enqueue and the SubmitFirst CAS are full fences already.
+        if (fence)
+        {
+            Interlocked.MemoryBarrier();
+        }
+
+        if (Volatile.Read(ref _idle) > 0)
+        {
+            if (Volatile.Read(ref _waking) == 0 && Interlocked.CompareExchange(ref _waking, 1, 0) == 0)
+            {
+                _parking.Release();
+            }
+
+            return;
+        }
+
+        // No worker is idle: start another while there is room (the ones that exist are busy or about to look).
+        if (Volatile.Read(ref _started) < _workers.Length)
+        {
+            StartWorker();
+        }
+    }
+
+    private void StartWorker()
+    {
+        int index;
+        do
+        {
+            index = Volatile.Read(ref _started);
+            if (index >= _workers.Length)
+            {
+                return;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _started, index + 1, index) != index);
+
+        string name = $"{_options.WorkerNamePrefix} {index}";
+        var worker = new Worker(this, index, name);
+        Volatile.Write(ref _workers[index], worker);
+        Interlocked.Increment(ref _alive);
+        worker.Thread.Start();
+    }
+
+    // ---- Cancellation ----------------------------------------------------------------------------------------
+
+    /// <summary>Cancels a queued job: it will never run. O(1), lock-free.</summary>
+    /// <param name="jobId">The id <c>Submit</c> returned.</param>
+    /// <returns><see langword="true"/> if the job was queued and is now cancelled; <see langword="false"/> if it is
+    /// running or has ended, or the id is unknown.</returns>
+    public bool Cancel(long jobId)
+    {
+        PoolJob? job = _table.Find(jobId);
+        return job is not null && CancelJob(job);
+    }
+
+    /// <summary>Cancels every job still queued (the original's <c>cancel(None)</c>).</summary>
+    /// <returns>How many jobs this call cancelled.</returns>
+    public int CancelAll()
+    {
+        int n = 0;
+        while (PopFirst() is { } first)
+        {
+            n += CancelJob(first) ? 1 : 0;
+        }
+
+        while (_queue.TryDequeue(out PoolJob? queued))
+        {
+            n += CancelJob(queued) ? 1 : 0;
+        }
+
+        foreach (Worker? w in _workers)
+        {
+            if (w is null)
+            {
+                continue;
+            }
+
+            while (w.Deque.TrySteal(out PoolJob? local))
+            {
+                n += CancelJob(local) ? 1 : 0;
+            }
+        }
+
+        return n;
+    }
+
+    private bool CancelJob(PoolJob job)
+    {
+        bool cancelled = _options.Faults.Has(Fault.CancelWithoutCas) ? job.MarkCancelledWithoutCas() : job.TryCancel();
+        if (!cancelled)
+        {
+            return false;
+        }
+
+        // The job object may still sit in a queue; the worker that takes it sees it cancelled and skips it.
+        _table.Remove(job.Id);
+        Interlocked.Increment(ref _cancelled);
+        FinishOne();
+        return true;
+    }
+
+    // ---- Lifecycle -------------------------------------------------------------------------------------------
+
+    /// <summary>Waits until every accepted job has ended (done, failed or cancelled).</summary>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</param>
+    /// <returns><see langword="true"/> if the pool became idle in time.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than
+    /// infinite).</exception>
+    /// <exception cref="InvalidOperationException">Called from one of this pool's jobs with an infinite timeout
+    /// (it would wait for itself).</exception>
+    public bool WaitIdle(TimeSpan timeout)
+    {
+        long ms = ToMilliseconds(timeout);
+        if (ms == Timeout.Infinite && t_worker?.Pool == this)
+        {
+            throw new InvalidOperationException("WaitIdle with no timeout from one of the pool's own jobs would wait for itself.");
+        }
+
+        if (Outstanding() == 0)
+        {
+            return true;
+        }
+
+        var clock = Stopwatch.StartNew();
+        Interlocked.Increment(ref _idleWaiters);
+        try
+        {
+            lock (_idleGate)
+            {
+                while (Outstanding() != 0)
+                {
+                    long left = ms == Timeout.Infinite ? Timeout.Infinite : ms - clock.ElapsedMilliseconds;
+                    if (ms != Timeout.Infinite && left <= 0)
+                    {
+                        return false;
+                    }
+
+                    Monitor.Wait(_idleGate, (int)Math.Min(left, int.MaxValue));
+                }
+
+                return true;
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _idleWaiters);
+        }
+    }
+
+    /// <summary>Waits until every accepted job has ended, without a time limit.</summary>
+    public void WaitIdle() => WaitIdle(Timeout.InfiniteTimeSpan);
+
+    /// <summary>
+    /// Stops accepting jobs and lets the workers end: gracefully (every accepted job runs first), or with
+    /// <paramref name="cancelPending"/>, cancelling the jobs still queued (they are counted in
+    /// <see cref="CancelledCount"/>). Safe to call more than once, and from a job of this pool (it then does not wait
+    /// for its own worker).
+    /// </summary>
+    /// <param name="timeout">How long to wait for the workers to end; <see cref="Timeout.InfiniteTimeSpan"/> for no
+    /// limit, <see cref="TimeSpan.Zero"/> to not wait.</param>
+    /// <param name="cancelPending">Cancel queued jobs instead of running them.</param>
+    /// <returns><see langword="true"/> if every worker (other than the calling one) ended in time.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than
+    /// infinite).</exception>
+    public bool Shutdown(TimeSpan timeout, bool cancelPending = false)
+    {
+        long ms = ToMilliseconds(timeout);
+        Interlocked.Exchange(ref _stopping, 1);
+        if (cancelPending)
+        {
+            CancelAll();
+        }
+
+        WakeAll();
+        return JoinWorkers(ms);
+    }
+
+    /// <summary>Shuts down gracefully and waits for the workers without a time limit.</summary>
+    /// <returns><see langword="true"/> if every worker (other than the calling one) ended.</returns>
+    public bool Shutdown() => Shutdown(Timeout.InfiniteTimeSpan);
+
+    /// <summary>Waits for the workers to end after <see cref="Shutdown(TimeSpan, bool)"/> (the original's <c>join</c>).</summary>
+    /// <param name="timeout">How long to wait.</param>
+    /// <returns><see langword="true"/> if every worker (other than the calling one) has ended.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than
+    /// infinite).</exception>
+    public bool Join(TimeSpan timeout) => JoinWorkers(ToMilliseconds(timeout));
+
+    /// <summary>Shuts down gracefully: every accepted job runs, then the workers end.</summary>
+    public void Dispose() => Shutdown();
+
+    private void WakeAll()
+    {
+        int n = Volatile.Read(ref _started);
+        if (n > 0)
+        {
+            _parking.Release(n);
+        }
+    }
+
+    private bool JoinWorkers(long ms)
+    {
+        var clock = Stopwatch.StartNew();
+        bool all = true;
+        foreach (Worker? w in _workers)
+        {
+            if (w is null || w.Thread == Thread.CurrentThread)
+            {
+                continue;
+            }
+
+            long left = ms == Timeout.Infinite ? Timeout.Infinite : Math.Max(0, ms - clock.ElapsedMilliseconds);
+            all &= w.Thread.Join((int)Math.Min(left, int.MaxValue));
+        }
+
+        return all;
+    }
+
+    private static long ToMilliseconds(TimeSpan timeout)
+    {
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            return Timeout.Infinite;
+        }
+
+        long ms = (long)Math.Ceiling(timeout.TotalMilliseconds);
+        if (ms < 0 || ms > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be Timeout.InfiniteTimeSpan or between 0 and int.MaxValue milliseconds.");
+        }
+
+        return ms;
+    }
+
+    // ---- Workers ---------------------------------------------------------------------------------------------
+
+    /// <summary>After a job ended (its counter was incremented with a full fence): wake WaitIdle if it is done.</summary>
+    private void FinishOne()
+    {
+        if (Volatile.Read(ref _idleWaiters) > 0 && Outstanding() == 0)
+        {
+            lock (_idleGate)
+            {
+                Monitor.PulseAll(_idleGate);
+            }
+        }
+    }
+
+    private void ReportCallbackFailure(Exception e)
+    {
+        Interlocked.Increment(ref _callbackFailures);
+        Volatile.Write(ref _lastCallbackException, e);
+    }
+
+    private PoolJob? FindWork(Worker self, out bool shared)
+    {
+        shared = true;
+        if (PopFirst() is { } first)
+        {
+            return first;
+        }
+
+        if (self.Deque.TryPop(out PoolJob? own))
+        {
+            shared = false;
+            return own;
+        }
+
+        if (_queue.TryDequeue(out PoolJob? queued))
+        {
+            return queued;
+        }
+
+        // Steal, starting after ourselves so that thieves spread over victims.
+        int n = Volatile.Read(ref _started);
+        for (int i = 1; i < n; i++)
+        {
+            Worker? victim = Volatile.Read(ref _workers[(self.Index + i) % n]);
+            if (victim is not null && victim.Deque.TrySteal(out PoolJob? stolen))
+            {
+                return stolen;
+            }
+        }
+
+        return null;
+    }
+
+    private bool NothingQueued(Worker self) =>
+        Volatile.Read(ref _firstHead) is null && self.Deque.IsEmpty && _queue.IsEmpty;
+
+    private void RunJob(PoolJob job)
+    {
+        if (!job.TryStart())
+        {
+            return; // cancelled while queued: counted by the canceller
+        }
+
+        Worker self = t_worker!;
+        Volatile.Write(ref self.Busy, true);
+        bool ok = job.Execute();
+        Volatile.Write(ref self.Busy, false);
+        _table.Remove(job.Id);
+        if (ok)
+        {
+            Action<PoolJob>? callback = job.DoneCallback ?? _options.DoneCallback;
+            if (callback is not null)
+            {
+                try
+                {
+                    callback(job);
+                }
+                catch (Exception e)
+                {
+                    job.FailAfterDone(e);
+                    ok = false;
+                }
+            }
+            else if (_options.KeepDone)
+            {
+                Done.TryEnqueue(job);
+            }
+        }
+
+        if (ok)
+        {
+            Interlocked.Increment(ref self.Done); // uncontended: the worker's own counter
+        }
+        else
+        {
+            Interlocked.Increment(ref self.Failed);
+            ReportFailed(job);
+        }
+
+        FinishOne();
+    }
+
+    private void ReportFailed(PoolJob job)
+    {
+        Action<PoolJob>? callback = _options.FailedCallback;
+        if (callback is null)
+        {
+            Failed.TryEnqueue(job);
+            return;
+        }
+
+        try
+        {
+            callback(job);
+        }
+        catch (Exception e)
+        {
+            ReportCallbackFailure(e);
+            Failed.TryEnqueue(job);
+        }
+    }
+
+    private void WorkerLoop(Worker self)
+    {
+        // Named, and a background thread so that a pool that is never disposed does not keep the process alive.
+        // (The systematic tests leave both alone: their tester loses control of a thread whose name or background
+        // flag is set.)
+        if (!_options.Faults.Has(Fault.PlainThreads))
+        {
+            Thread.CurrentThread.Name = self.Context.Name;
+            Thread.CurrentThread.IsBackground = true;
+        }
+        t_worker = self;
+        self.Deque.BindOwner();
+        RunCallback(_options.InitCallback, self.Context);
+        try
+        {
+            while (true)
+            {
+                PoolJob? job = FindWork(self, out bool shared);
+                if (job is not null)
+                {
+                    if (shared && Volatile.Read(ref _idle) > 0 && !NothingQueued(self))
+                    {
+                        // More work waits and workers are parked: pass the wake-up on.
+                        WakeOrStart(fence: false);
+                    }
+
+                    RunJob(job);
+                    continue;
+                }
+
+                if (Volatile.Read(ref _stopping) != 0)
+                {
+                    // Graceful end: nothing queued, and no submission in flight that could still add a job.
+                    if (Volatile.Read(ref _submitting) == 0 && NothingQueued(self))
+                    {
+                        return;
+                    }
+
+                    Thread.Yield();
+                    continue;
+                }
+
+                // Announce idleness, then look once more (see WakeOrStart), then park.
+                Interlocked.Increment(ref _idle);
+                job = FindWork(self, out _);
+                if (job is not null || Volatile.Read(ref _stopping) != 0)
+                {
+                    Interlocked.Decrement(ref _idle);
+                    if (job is not null)
+                    {
+                        RunJob(job);
+                    }
+
+                    continue;
+                }
+
+                _parking.Wait();
+                Interlocked.Decrement(ref _idle);
+
+                // We are the wake-up that was on its way (or a stale permit): let the next submission wake another.
+                Interlocked.Exchange(ref _waking, 0);
+            }
+        }
+        finally
+        {
+            RunCallback(_options.FinishCallback, self.Context);
+            Interlocked.Decrement(ref _alive);
+            t_worker = null;
+        }
+    }
+
+    private void RunCallback(Action<WorkerContext>? callback, WorkerContext context)
+    {
+        if (callback is null)
+        {
+            return;
+        }
+
+        try
+        {
+            callback(context);
+        }
+        catch (Exception e)
+        {
+            ReportCallbackFailure(e);
+        }
+    }
+
+    private sealed class Worker
+    {
+        public readonly Pool Pool;
+        public readonly int Index;
+        public readonly WorkerContext Context;
+        public readonly WorkStealingDeque<PoolJob> Deque = new();
+        public readonly Thread Thread;
+        public long Done;
+        public long Failed;
+        public bool Busy;
+
+        public Worker(Pool pool, int index, string name)
+        {
+            Pool = pool;
+            Index = index;
+            Context = new WorkerContext(pool, index, name);
+            Thread = new Thread(() => pool.WorkerLoop(this));
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using System;
+using FastThreadPool.Primitives;
+
+namespace FastThreadPool;
+
+/// <summary>The settings of a <see cref="Pool"/>. Every property has a default; set only what you need.</summary>
+public sealed class PoolOptions
+{
+    /// <summary>The most worker threads the pool starts (lazily, as work arrives). Default: one per processor.</summary>
+    public int MaxWorkers { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Worker threads are named <c>"{WorkerNamePrefix} {index}"</c>. Default: "FastThreadPool worker".</summary>
+    public string WorkerNamePrefix { get; set; } = "FastThreadPool worker";
+
+    /// <summary>Runs in each worker thread when it starts, before its first job, with the worker's context (keep
+    /// per-worker state in <see cref="WorkerContext.State"/>). If it throws, the worker still runs jobs; the
+    /// exception is counted in <see cref="Pool.CallbackFailures"/> and kept in <see cref="Pool.LastCallbackException"/>.</summary>
+    public Action<WorkerContext>? InitCallback { get; set; }
+
+    /// <summary>Runs in each worker thread when it ends (after shutdown), with the worker's context. Exceptions are
+    /// handled as for <see cref="InitCallback"/>.</summary>
+    public Action<WorkerContext>? FinishCallback { get; set; }
+
+    /// <summary>Called (in the worker thread) with each job that ends <see cref="PoolJobStatus.Done"/> and has no
+    /// done callback of its own, instead of adding it to <see cref="Pool.Done"/>. If it throws, the job is
+    /// reported in <see cref="Pool.Failed"/> with that exception.</summary>
+    public Action<PoolJob>? DoneCallback { get; set; }
+
+    /// <summary>Called (in the worker thread) with each job that ends <see cref="PoolJobStatus.Failed"/>, instead of
+    /// adding it to <see cref="Pool.Failed"/>. If it throws, the job is added to <see cref="Pool.Failed"/>.</summary>
+    public Action<PoolJob>? FailedCallback { get; set; }
+
+    /// <summary>Whether jobs that end done (without a callback) are kept in <see cref="Pool.Done"/>. Default: true.
+    /// Set false when nobody reads the results, so they do not pile up.</summary>
+    public bool KeepDone { get; set; } = true;
+
+    /// <summary>The queue that jobs submitted from outside the workers wait in. Default: a new
+    /// <see cref="UnboundedMpmcQueue{T}"/>. Any implementation of the queue contract works, including a bounded
+    /// one (then <see cref="Pool.Submit(Action)"/> waits while it is full, and <see cref="Pool.TrySubmit(Action, out long)"/>
+    /// returns false) and a user's own lock-based queue. The pool must be its only user.</summary>
+    public IMpmcQueue<PoolJob>? Queue { get; set; }
+
+    /// <summary>How idle workers park (see <see cref="FastSemaphore"/>). Default: the fastest backend available
+    /// (<see cref="FastSemaphore.DefaultBackend"/>).</summary>
+    public ParkingBackend Parking { get; set; } = ParkingBackend.Default;
+
+    /// <summary>Deliberate faults, for the systematic tests only.</summary>
+    internal Primitives.Internal.Fault Faults { get; set; }
+
+    internal PoolOptions Validated()
+    {
+        if (MaxWorkers < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxWorkers), MaxWorkers, "A pool needs at least one worker.");
+        }
+
+        ArgumentNullException.ThrowIfNull(WorkerNamePrefix);
+        return this;
+    }
+}
+
+/// <summary>A worker thread's context, handed to the init and finish callbacks and reachable from a running job
+/// through <see cref="Pool.CurrentWorker"/>.</summary>
+public sealed class WorkerContext
+{
+    internal WorkerContext(Pool pool, int index, string name)
+    {
+        Pool = pool;
+        Index = index;
+        Name = name;
+    }
+
+    /// <summary>The pool this worker belongs to.</summary>
+    public Pool Pool { get; }
+
+    /// <summary>The worker's index, from 0 to <see cref="PoolOptions.MaxWorkers"/> - 1.</summary>
+    public int Index { get; }
+
+    /// <summary>The worker thread's name.</summary>
+    public string Name { get; }
+
+    /// <summary>Per-worker state: set it in the init callback (for example a decompressor), use it in jobs.</summary>
+    public object? State { get; set; }
+}

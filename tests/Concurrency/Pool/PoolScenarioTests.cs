@@ -1,0 +1,149 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using FastThreadPool.Primitives;
+using FastThreadPool.Primitives.Internal;
+using FastThreadPool.Tests.Concurrency.Harness;
+using Microsoft.Coyote.Specifications;
+using Xunit;
+
+namespace FastThreadPool.Tests.Concurrency.Pool;
+
+/// <summary>
+/// Tiny pools (1-2 workers, 2-4 jobs) under Coyote, on the managed parking backend. Every scenario shuts the pool
+/// down, joins its workers, and checks the conservation invariant: submitted = done + failed + cancelled.
+/// </summary>
+public class PoolScenarioTests
+{
+    private static FastThreadPool.Pool Create(int workers, Fault faults = Fault.None) =>
+        new(new PoolOptions { MaxWorkers = workers, Parking = ParkingBackend.Monitor, KeepDone = false, Faults = faults | Fault.PlainThreads });
+
+    private static void ShutdownAndCheck(FastThreadPool.Pool pool)
+    {
+        Specification.Assert(pool.Shutdown(), "a worker did not end");
+        Specification.Assert(pool.Alive == 0, "{0} workers alive after shutdown", pool.Alive);
+        long ended = pool.DoneCount + pool.FailedCount + pool.CancelledCount;
+        Specification.Assert(pool.SubmittedCount == ended,
+            "not conserved: submitted {0}, done {1}, failed {2}, cancelled {3}", pool.SubmittedCount, pool.DoneCount, pool.FailedCount, pool.CancelledCount);
+    }
+
+    // 1. Cancel racing a worker's dequeue: the job runs xor Cancel returns true.
+    private static void CancelRace(Fault faults)
+    {
+        FastThreadPool.Pool pool = Create(1, faults);
+        int ran = 0;
+        long id = pool.Submit(() => { Interlocked.Increment(ref ran); });
+        bool cancelled = false;
+        Threads.Run(() => cancelled = pool.Cancel(id));
+        ShutdownAndCheck(pool);
+        Specification.Assert(cancelled != (ran == 1), "cancelled {0} but ran {1} times", cancelled, ran);
+        Specification.Assert(pool.CancelledCount == (cancelled ? 1 : 0), "CancelledCount {0}", pool.CancelledCount);
+    }
+
+    [Fact]
+    public void CancelRacingTheWorker() => Scenario.AssertNoBug(nameof(CancelRacingTheWorker), () => CancelRace(Fault.None));
+
+    [Fact]
+    public void FindsCancelWithoutCas() =>
+        Scenario.AssertFindsBug(nameof(FindsCancelWithoutCas), () => CancelRace(Fault.CancelWithoutCas), "not conserved|cancelled True but ran 1");
+
+    // 2. SubmitFirst: with the only worker busy, a SubmitFirst job runs before the jobs queued earlier.
+    [Fact]
+    public void SubmitFirstOvertakesQueuedJobs() =>
+        Scenario.AssertNoBug(nameof(SubmitFirstOvertakesQueuedJobs), () =>
+        {
+            FastThreadPool.Pool pool = Create(1);
+            int release = 0;
+            int started = 0;
+            var order = new List<string>();
+            pool.Submit(() =>
+            {
+                Volatile.Write(ref started, 1);
+                while (Volatile.Read(ref release) == 0)
+                {
+                    Thread.Yield();
+                }
+            });
+            while (Volatile.Read(ref started) == 0)
+            {
+                Thread.Yield();
+            }
+
+            pool.Submit(() => { lock (order) { order.Add("a"); } });
+            pool.SubmitFirst(() => { lock (order) { order.Add("first"); } });
+            Volatile.Write(ref release, 1);
+            ShutdownAndCheck(pool);
+            Specification.Assert(order.Count == 2 && order[0] == "first", "order: {0}", string.Join(",", order));
+        });
+
+    // 2b. Two workers, mixed Submit and SubmitFirst from two threads: nothing lost or run twice.
+    [Fact]
+    public void TwoWorkersNoJobLostOrRunTwice() =>
+        Scenario.AssertNoBug(nameof(TwoWorkersNoJobLostOrRunTwice), () =>
+        {
+            FastThreadPool.Pool pool = Create(2);
+            var runs = new int[4];
+            Threads.Run(
+                () =>
+                {
+                    pool.Submit(() => { Interlocked.Increment(ref runs[0]); });
+                    pool.SubmitFirst(() => { Interlocked.Increment(ref runs[1]); });
+                },
+                () =>
+                {
+                    pool.SubmitFirst(() => { Interlocked.Increment(ref runs[2]); });
+                    pool.Submit(() => { Interlocked.Increment(ref runs[3]); });
+                });
+            ShutdownAndCheck(pool);
+            for (int i = 0; i < runs.Length; i++)
+            {
+                Specification.Assert(runs[i] == 1, "job {0} ran {1} times", i, runs[i]);
+            }
+        });
+
+    // 3. Shutdown racing Submit and Cancel: every Submit either throws PoolStoppedException or its job ends.
+    [Fact]
+    public void ShutdownRacingSubmitAndCancel() =>
+        Scenario.AssertNoBug(nameof(ShutdownRacingSubmitAndCancel), () =>
+        {
+            FastThreadPool.Pool pool = Create(2);
+            int accepted = 0;
+            int ran = 0;
+            long firstId = -1;
+            Threads.Run(
+                () =>
+                {
+                    for (int i = 0; i < 2; i++)
+                    {
+                        try
+                        {
+                            long id = pool.Submit(() => { Interlocked.Increment(ref ran); });
+                            Interlocked.CompareExchange(ref firstId, id, -1);
+                            Interlocked.Increment(ref accepted);
+                        }
+                        catch (PoolStoppedException)
+                        {
+                        }
+                    }
+                },
+                () => pool.Cancel(Interlocked.Read(ref firstId)),
+                () => pool.Shutdown());
+            ShutdownAndCheck(pool);
+            Specification.Assert(pool.SubmittedCount == accepted, "accepted {0}, counted {1}", accepted, pool.SubmittedCount);
+            Specification.Assert(ran + pool.CancelledCount == accepted, "ran {0} + cancelled {1} != accepted {2}", ran, pool.CancelledCount, accepted);
+        });
+
+    // 3b. Shutdown called from inside a job returns and the pool still ends.
+    [Fact]
+    public void ShutdownFromAJob() =>
+        Scenario.AssertNoBug(nameof(ShutdownFromAJob), () =>
+        {
+            FastThreadPool.Pool pool = Create(2);
+            int ran = 0;
+            pool.Submit(() => { Interlocked.Increment(ref ran); });
+            pool.Submit(() => { pool.Shutdown(); });
+            Specification.Assert(pool.Join(Timeout.InfiniteTimeSpan), "workers did not end");
+            ShutdownAndCheck(pool);
+            Specification.Assert(ran == 1, "graceful shutdown dropped a job");
+        });
+}

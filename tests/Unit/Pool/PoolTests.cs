@@ -1,0 +1,388 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using FastThreadPool.Primitives;
+using FastThreadPool.Tests.Unit.Queues;
+using Xunit;
+
+namespace FastThreadPool.Tests.Unit.Pool;
+
+/// <summary>
+/// The pool's API, run once per job queue: the default unbounded queue, a bounded one and a user-style lock-based
+/// one. Every test ends by checking the conservation invariant: submitted = done + failed + cancelled.
+/// </summary>
+public abstract class PoolTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    protected abstract IMpmcQueue<PoolJob>? CreateQueue();
+
+    private FastThreadPool.Pool Create(int workers = 2, Action<PoolOptions>? configure = null)
+    {
+        var options = new PoolOptions { MaxWorkers = workers, Queue = CreateQueue() };
+        configure?.Invoke(options);
+        return new FastThreadPool.Pool(options);
+    }
+
+    private static void AssertConserved(FastThreadPool.Pool pool)
+    {
+        Assert.True(pool.WaitIdle(Patience), "the pool did not become idle");
+        Assert.Equal(pool.SubmittedCount, pool.DoneCount + pool.FailedCount + pool.CancelledCount);
+        Assert.Equal(0, pool.Pending);
+    }
+
+    /// <summary>Occupies the pool's only worker until <paramref name="gate"/> is set.</summary>
+    private static long BlockTheWorker(FastThreadPool.Pool pool, ManualResetEventSlim gate)
+    {
+        long id = pool.Submit(() => gate.Wait());
+        Assert.True(SpinWait.SpinUntil(() => pool.Busy == 1, Patience));
+        return id;
+    }
+
+    private static List<PoolJob> Drain(IMpmcQueue<PoolJob> queue)
+    {
+        var list = new List<PoolJob>();
+        while (queue.TryDequeue(out PoolJob? job))
+        {
+            list.Add(job);
+        }
+
+        return list;
+    }
+
+    [Fact]
+    public void SubmittedJobsRunAndTheirResultsReachDone()
+    {
+        using var pool = Create(workers: 3);
+        var ids = new HashSet<long>();
+        for (int i = 0; i < 10_000; i++)
+        {
+            Assert.True(ids.Add(pool.Submit(static x => x * 2, i)));
+        }
+
+        AssertConserved(pool);
+        List<PoolJob> done = Drain(pool.Done);
+        Assert.Equal(10_000, done.Count);
+        Assert.Equal(ids.OrderBy(x => x), done.Select(j => j.Id).OrderBy(x => x));
+        Assert.Equal(Enumerable.Range(0, 10_000).Sum(i => (long)i * 2), done.Sum(j => (long)j.GetResult<int>()));
+        Assert.All(done, j => Assert.Equal(PoolJobStatus.Done, j.Status));
+        Assert.Equal(10_000, pool.DoneCount);
+        Assert.Empty(Drain(pool.Failed));
+    }
+
+    [Fact]
+    public void EveryOverloadRunsWithItsArgumentAndResult()
+    {
+        using var pool = Create();
+        int ran = 0;
+        long a = pool.Submit(() => { Interlocked.Increment(ref ran); });
+        long b = pool.Submit(() => "b");
+        long c = pool.Submit(static (string s) => { _ = s.Length; }, "c");
+        long d = pool.Submit(static (int x) => x + 1, 41);
+        var callbacks = new ConcurrentBag<long>();
+        long e = pool.Submit(() => { Interlocked.Increment(ref ran); }, job => callbacks.Add(job.Id));
+        long f = pool.Submit(() => 6, job => callbacks.Add(job.GetResult<int>()));
+        long g = pool.Submit(static (int x) => x * 3, 5, job => callbacks.Add(job.GetResult<int>()));
+        AssertConserved(pool);
+        Dictionary<long, PoolJob> done = Drain(pool.Done).ToDictionary(j => j.Id);
+        Assert.Equal(2, ran);
+        Assert.Null(done[a].Result);
+        Assert.Equal("b", done[b].GetResult<string>());
+        Assert.Equal("c", done[c].Argument);
+        Assert.Equal(42, done[d].GetResult<int>());
+        Assert.Equal(41, done[d].Argument);
+        Assert.Equal(42, done[d].Result);
+        Assert.False(done.ContainsKey(e) || done.ContainsKey(f) || done.ContainsKey(g), "jobs with a done callback do not go to Done");
+        Assert.Equal(new long[] { 6, 15, e }.OrderBy(x => x), callbacks.OrderBy(x => x));
+        Assert.Throws<InvalidOperationException>(() => done[b].GetResult<int>());
+    }
+
+    [Fact]
+    public void NullJobsAndCallbacksAreRejected()
+    {
+        using var pool = Create();
+        Assert.Throws<ArgumentNullException>("job", () => pool.Submit((Action)null!));
+        Assert.Throws<ArgumentNullException>("job", () => pool.Submit((Func<int>)null!));
+        Assert.Throws<ArgumentNullException>("done", () => pool.Submit(() => { }, null!));
+        Assert.Throws<ArgumentNullException>("job", () => pool.SubmitFirst((Action)null!));
+        Assert.Throws<ArgumentNullException>(() => new FastThreadPool.Pool(null!));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new FastThreadPool.Pool(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.WaitIdle(TimeSpan.FromMilliseconds(-2)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.Shutdown(TimeSpan.FromMilliseconds(-2)));
+        AssertConserved(pool);
+        Assert.Equal(0, pool.SubmittedCount);
+    }
+
+    [Fact]
+    public void AJobThatThrowsIsReportedAndDoesNotKillItsWorker()
+    {
+        using var pool = Create(workers: 1);
+        long bad = pool.Submit<int, int>(static x => throw new InvalidOperationException("boom " + x), 7);
+        long good = pool.Submit(() => 1);
+        long badCallback = pool.Submit(() => 2, _ => throw new FormatException("callback"));
+        AssertConserved(pool);
+        Dictionary<long, PoolJob> failed = Drain(pool.Failed).ToDictionary(j => j.Id);
+        Assert.Equal(2, failed.Count);
+        Assert.IsType<InvalidOperationException>(failed[bad].Exception);
+        Assert.Equal(7, failed[bad].Argument);
+        Assert.Equal(PoolJobStatus.Failed, failed[bad].Status);
+        Assert.IsType<FormatException>(failed[badCallback].Exception);
+        Assert.Equal(good, Assert.Single(Drain(pool.Done)).Id);
+        Assert.Equal(1, pool.DoneCount);
+        Assert.Equal(2, pool.FailedCount);
+        Assert.Equal(1, pool.Alive);
+    }
+
+    [Fact]
+    public void SubmitFirstRunsBeforeQueuedJobsLatestFirst()
+    {
+        using var pool = Create(workers: 1);
+        using var gate = new ManualResetEventSlim();
+        var order = new ConcurrentQueue<string>();
+        BlockTheWorker(pool, gate);
+        pool.Submit(() => order.Enqueue("a"));
+        pool.Submit(() => order.Enqueue("b"));
+        pool.SubmitFirst(() => order.Enqueue("first1"));
+        pool.SubmitFirst(() => order.Enqueue("first2"));
+        gate.Set();
+        AssertConserved(pool);
+        Assert.Equal(new[] { "first2", "first1", "a", "b" }, order.ToArray());
+    }
+
+    [Fact]
+    public void CancelStopsAQueuedJobButNotARunningOrFinishedOne()
+    {
+        using var pool = Create(workers: 1);
+        using var gate = new ManualResetEventSlim();
+        long blocker = BlockTheWorker(pool, gate);
+        bool ran = false;
+        long queued = pool.Submit(() => ran = true);
+        Assert.True(pool.Cancel(queued));
+        Assert.False(pool.Cancel(queued), "cancelled twice");
+        Assert.False(pool.Cancel(blocker), "a running job was cancelled");
+        Assert.False(pool.Cancel(-5));
+        Assert.False(pool.Cancel(123_456_789));
+        gate.Set();
+        AssertConserved(pool);
+        Assert.False(ran);
+        Assert.False(pool.Cancel(blocker), "a finished job was cancelled");
+        Assert.Equal(1, pool.CancelledCount);
+        Assert.Equal(1, pool.DoneCount);
+    }
+
+    [Fact]
+    public void CancelAllCancelsEveryQueuedJob()
+    {
+        using var pool = Create(workers: 1);
+        using var gate = new ManualResetEventSlim();
+        BlockTheWorker(pool, gate);
+        for (int i = 0; i < 50; i++)
+        {
+            pool.Submit(() => { });
+        }
+
+        pool.SubmitFirst(() => { });
+        Assert.Equal(51, pool.CancelAll());
+        gate.Set();
+        AssertConserved(pool);
+        Assert.Equal(51, pool.CancelledCount);
+        Assert.Equal(1, pool.DoneCount);
+    }
+
+    [Fact]
+    public void JobsSubmittedFromJobsRunAndCanBeStolen()
+    {
+        using var pool = Create(workers: 2);
+        long leaves = 0;
+        void Tree(int depth)
+        {
+            if (depth == 0)
+            {
+                Interlocked.Increment(ref leaves);
+                return;
+            }
+
+            pool.Submit(() => Tree(depth - 1));
+            pool.Submit(() => Tree(depth - 1));
+        }
+
+        pool.Submit(() => Tree(12));
+        AssertConserved(pool);
+        Assert.Equal(1 << 12, Interlocked.Read(ref leaves));
+        Assert.Equal((1 << 13) - 1, pool.DoneCount);
+    }
+
+    [Fact]
+    public void GracefulShutdownRunsEveryAcceptedJobThenRefusesMore()
+    {
+        var pool = Create(workers: 2);
+        long ran = 0;
+        for (int i = 0; i < 1_000; i++)
+        {
+            pool.Submit(() => { Thread.SpinWait(100); Interlocked.Increment(ref ran); });
+        }
+
+        Assert.True(pool.Shutdown(Patience));
+        Assert.Equal(1_000, Interlocked.Read(ref ran));
+        Assert.Equal(0, pool.Alive);
+        Assert.Throws<PoolStoppedException>(() => pool.Submit(() => { }));
+        Assert.Throws<PoolStoppedException>(() => pool.SubmitFirst(() => 1));
+        Assert.True(pool.Shutdown(TimeSpan.Zero), "a second shutdown");
+        pool.Dispose();
+        AssertConserved(pool);
+        Assert.Equal(1_000, pool.SubmittedCount);
+    }
+
+    [Fact]
+    public void ShutdownWithCancelPendingCancelsTheQueue()
+    {
+        var pool = Create(workers: 1);
+        using var gate = new ManualResetEventSlim();
+        BlockTheWorker(pool, gate);
+        for (int i = 0; i < 20; i++)
+        {
+            pool.Submit(() => { });
+        }
+
+        Assert.False(pool.Shutdown(TimeSpan.FromMilliseconds(50), cancelPending: true), "the blocked worker cannot end yet");
+        gate.Set();
+        Assert.True(pool.Join(Patience));
+        AssertConserved(pool);
+        Assert.Equal(20, pool.CancelledCount);
+        Assert.Equal(1, pool.DoneCount);
+    }
+
+    [Fact]
+    public void ShutdownFromInsideAJobDoesNotDeadlock()
+    {
+        var pool = Create(workers: 2);
+        bool? result = null;
+        pool.Submit(() => result = pool.Shutdown(Patience));
+        Assert.True(pool.Join(Patience));
+        Assert.True(result);
+        AssertConserved(pool);
+        Assert.Throws<PoolStoppedException>(() => pool.Submit(() => { }));
+    }
+
+    [Fact]
+    public void WaitIdleFromAJobWithoutATimeoutIsRejected()
+    {
+        using var pool = Create(workers: 1);
+        Exception? error = null;
+        pool.Submit(() => error = Record.Exception(() => pool.WaitIdle()));
+        AssertConserved(pool);
+        Assert.IsType<InvalidOperationException>(error);
+    }
+
+    [Fact]
+    public void InitAndFinishCallbacksRunInTheWorkerWithItsContext()
+    {
+        var inits = new ConcurrentBag<string>();
+        var finishes = new ConcurrentBag<string>();
+        var pool = Create(workers: 2, o =>
+        {
+            o.WorkerNamePrefix = "test worker";
+            o.InitCallback = ctx =>
+            {
+                ctx.State = new List<int>();
+                inits.Add(Thread.CurrentThread.Name!);
+            };
+            o.FinishCallback = ctx => finishes.Add(ctx.Name + ":" + ((List<int>)ctx.State!).Count);
+        });
+        for (int i = 0; i < 200; i++)
+        {
+            pool.Submit(static x =>
+            {
+                WorkerContext ctx = FastThreadPool.Pool.CurrentWorker!;
+                ((List<int>)ctx.State!).Add(x);
+            }, i);
+        }
+
+        AssertConserved(pool);
+        Assert.True(pool.Shutdown(Patience));
+        Assert.All(inits, n => Assert.StartsWith("test worker ", n, StringComparison.Ordinal));
+        Assert.Equal(inits.Count, finishes.Count);
+        Assert.Equal(200, finishes.Sum(f => int.Parse(f.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Null(FastThreadPool.Pool.CurrentWorker);
+    }
+
+    [Fact]
+    public void ACallbackThatThrowsIsCountedAndTheWorkerKeepsRunning()
+    {
+        var pool = Create(workers: 1, o =>
+        {
+            o.InitCallback = _ => throw new InvalidOperationException("init");
+            o.FailedCallback = _ => throw new InvalidOperationException("failed callback");
+        });
+        pool.Submit(() => 1);
+        pool.Submit(() => throw new FormatException());
+        AssertConserved(pool);
+        Assert.True(pool.Shutdown(Patience));
+        Assert.Equal(2, pool.CallbackFailures);
+        Assert.Equal(1, pool.DoneCount);
+        Assert.IsType<FormatException>(Assert.Single(Drain(pool.Failed)).Exception);
+    }
+
+    [Fact]
+    public void ManySubmittersConserveEveryJob()
+    {
+        using var pool = Create(workers: 2, o => o.KeepDone = false);
+        var threads = new List<Thread>();
+        long cancelled = 0;
+        for (int t = 0; t < 3; t++)
+        {
+            threads.Add(new Thread(() =>
+            {
+                for (int i = 0; i < 20_000; i++)
+                {
+                    long id = i % 7 == 0 ? pool.SubmitFirst(() => 0) : pool.Submit(() => { });
+                    if (i % 5 == 0 && pool.Cancel(id))
+                    {
+                        Interlocked.Increment(ref cancelled);
+                    }
+                }
+            }));
+        }
+
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        AssertConserved(pool);
+        Assert.Equal(60_000, pool.SubmittedCount);
+        Assert.Equal(Interlocked.Read(ref cancelled), pool.CancelledCount);
+        Assert.Empty(Drain(pool.Done));
+    }
+}
+
+public sealed class PoolWithDefaultQueueTests : PoolTests
+{
+    protected override IMpmcQueue<PoolJob>? CreateQueue() => null;
+}
+
+public sealed class PoolWithBoundedQueueTests : PoolTests
+{
+    protected override IMpmcQueue<PoolJob>? CreateQueue() => new BoundedMpmcQueue<PoolJob>(64);
+
+    [Fact]
+    public void TrySubmitReturnsFalseWhileTheQueueIsFull()
+    {
+        using var pool = new FastThreadPool.Pool(new PoolOptions { MaxWorkers = 1, Queue = new BoundedMpmcQueue<PoolJob>(2) });
+        using var gate = new ManualResetEventSlim();
+        pool.Submit(() => gate.Wait());
+        Assert.True(SpinWait.SpinUntil(() => pool.Busy == 1, TimeSpan.FromSeconds(30)));
+        Assert.True(pool.TrySubmit(() => { }, out long a));
+        Assert.True(pool.TrySubmit(() => { }, out long b));
+        Assert.False(pool.TrySubmit(() => { }, out _));
+        Assert.NotEqual(a, b);
+        gate.Set();
+        Assert.True(pool.WaitIdle(TimeSpan.FromSeconds(30)));
+        Assert.Equal(3, pool.SubmittedCount);
+        Assert.Equal(3, pool.DoneCount);
+    }
+}
+
+public sealed class PoolWithLockedQueueTests : PoolTests
+{
+    protected override IMpmcQueue<PoolJob>? CreateQueue() => new LockedQueue<PoolJob>();
+}
