@@ -23,6 +23,11 @@ namespace FastThreadPool;
 /// </remarks>
 public sealed class Pool : IDisposable
 {
+    // An idle worker keeps looking for this many SpinWait iterations (pauses, no yields) before it parks; at most
+    // MaxSearchers workers do so at once.
+    private const int SearchSpins = 10;
+    private const int MaxSearchers = 1;
+
     [ThreadStatic]
     private static Worker? t_worker;
 
@@ -38,6 +43,7 @@ public sealed class Pool : IDisposable
     private int _started;
     private int _alive;
     private int _idle;
+    private int _searching;
     private int _waking;
     private int _submitting;
     private int _stopping;
@@ -393,6 +399,13 @@ public sealed class Pool : IDisposable
         if (fence)
         {
             Interlocked.MemoryBarrier();
+        }
+
+        // A searching worker will find the job: it decrements _searching (a full fence) before it announces itself
+        // idle and looks once more.
+        if (Volatile.Read(ref _searching) > 0)
+        {
+            return;
         }
 
         if (Volatile.Read(ref _idle) > 0)
@@ -762,10 +775,27 @@ public sealed class Pool : IDisposable
         {
             while (true)
             {
-                PoolJob? job = FindWork(self, out bool shared);
+                PoolJob? job = FindWork(self, out _);
+                if (job is null && Volatile.Read(ref _stopping) == 0 && Volatile.Read(ref _searching) < MaxSearchers)
+                {
+                    // Keep looking for a moment before parking, as the one searching worker: submitters do not wake
+                    // anyone while a worker searches, so a steady stream of jobs costs no wake-ups. Pausing only (no
+                    // yield), and only one searcher, so that it does not take the processor from the submitters.
+                    Interlocked.Increment(ref _searching);
+                    SpinWait searching = default;
+                    for (int i = 0; i < SearchSpins && job is null; i++)
+                    {
+                        searching.SpinOnce(sleep1Threshold: -1);
+                        job = FindWork(self, out _);
+                    }
+
+                    // A full fence before the idle announcement below (see WakeOrStart).
+                    Interlocked.Decrement(ref _searching);
+                }
+
                 if (job is not null)
                 {
-                    if (shared && Volatile.Read(ref _idle) > 0 && !NothingQueued(self))
+                    if (Volatile.Read(ref _idle) > 0 && !NothingQueued(self))
                     {
                         // More work waits and workers are parked: pass the wake-up on.
                         WakeOrStart(fence: false);
