@@ -1,4 +1,5 @@
 using System.Threading;
+using FastThreadPool.Primitives.Internal;
 
 namespace FastThreadPool;
 
@@ -21,7 +22,10 @@ internal sealed class JobTable
     {
         public readonly long Number = number;
         public readonly PoolJob?[] Jobs = new PoolJob?[ChunkSize];
-        public int Remaining = ChunkSize;
+
+        // Head: ids of this chunk not yet ended. Padded: workers decrement it as jobs end, while submitters read
+        // Number and Jobs from this object's first cache line.
+        public PaddedHeadAndTail Remaining = new() { Head = ChunkSize };
     }
 
     private readonly Chunk?[] _ring = new Chunk?[RingSize];
@@ -34,21 +38,20 @@ internal sealed class JobTable
         Chunk? chunk = Volatile.Read(ref slot);
         while (chunk is null || chunk.Number != number)
         {
-            if (chunk is not null && chunk.Number > number)
-            {
-                return false;
-            }
-
             if (chunk is not null)
             {
-                // An older chunk still has pending jobs: leave it.
+                // The slot holds another chunk whose jobs have not all ended (an older one, or, for an id more than
+                // the ring behind, a newer one): leave it.
                 return false;
             }
 
+            // One installer per chunk: the CAS publishes the chunk (a full fence), losers use the winner's.
             var fresh = new Chunk(number);
             chunk = Interlocked.CompareExchange(ref slot, fresh, null) ?? fresh;
         }
 
+        // Release: a canceller whose acquire read in Find sees the job sees it fully constructed. Submit returns the
+        // id only after this store, so a Cancel of that id (by any thread that learned it) finds the job.
         Volatile.Write(ref chunk.Jobs[job.Id & (ChunkSize - 1)], job);
         return true;
     }
@@ -79,7 +82,8 @@ internal sealed class JobTable
 
         // The slot keeps the job (Cancel then fails on its state): clearing it would write to a cache line that the
         // submitters are filling. The whole chunk goes once every id in it has ended.
-        if (Interlocked.Decrement(ref chunk.Remaining) == 0)
+        // The last id of the chunk to end frees its slot (only if it still holds this chunk).
+        if (Interlocked.Decrement(ref chunk.Remaining.Head) == 0)
         {
             Interlocked.CompareExchange(ref slot, null, chunk);
         }

@@ -692,14 +692,14 @@ public sealed class Pool : IDisposable
     private bool NothingQueued(Worker self) =>
         Volatile.Read(ref _firstHead) is null && self.Deque.IsEmpty && _queue.IsEmpty;
 
-    private void RunJob(PoolJob job)
+    private void RunJob(Worker self, PoolJob job)
     {
         if (!job.TryStart())
         {
             return; // cancelled while queued: counted by the canceller
         }
 
-        Worker self = t_worker!;
+        // Busy is read only by the Busy and Pending properties (diagnostics); release stores are enough.
         Volatile.Write(ref self.Busy, true);
         bool ok = job.Execute();
         Volatile.Write(ref self.Busy, false);
@@ -801,7 +801,7 @@ public sealed class Pool : IDisposable
                         WakeOrStart(fence: false);
                     }
 
-                    RunJob(job);
+                    RunJob(self, job);
                     continue;
                 }
 
@@ -825,7 +825,7 @@ public sealed class Pool : IDisposable
                     Interlocked.Decrement(ref _idle);
                     if (job is not null)
                     {
-                        RunJob(job);
+                        RunJob(self, job);
                     }
 
                     continue;
