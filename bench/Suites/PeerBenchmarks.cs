@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using BenchmarkDotNet.Attributes;
@@ -79,4 +80,39 @@ public class PoolSubmitPeerBenchmarks
 
         _item.Done.Wait();
     }
+}
+
+/// <summary>
+/// Suite "pool", case "map": 1,000,000 identity items mapped to a new array of results in input order. Baseline:
+/// <c>Parallel.ForEach</c> over range partitions (its fast form), writing into a new array.
+/// </summary>
+[BenchmarkCategory("headline", "pool")]
+public class PoolMapBenchmarks
+{
+    private const int Items = 1_000_000;
+    private readonly int[] _items = System.Linq.Enumerable.Range(0, Items).ToArray();
+    private readonly FastThreadPool.Pool _pool = new(new PoolOptions { KeepDone = false });
+
+    [GlobalCleanup]
+    public void Cleanup() => _pool.Dispose();
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Items)]
+    [Row("pool", "map", "Parallel.ForEach (ranges)")]
+    public int[] ParallelForEach()
+    {
+        int[] items = _items;
+        var results = new int[items.Length];
+        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, items.Length), range =>
+        {
+            for (int i = range.Item1; i < range.Item2; i++)
+            {
+                results[i] = items[i];
+            }
+        });
+        return results;
+    }
+
+    [Benchmark(OperationsPerInvoke = Items)]
+    [Row("pool", "map", "Pool.Map", Ours = true)]
+    public int[] PoolMap() => _pool.Map(static (int x) => x, _items);
 }

@@ -21,7 +21,7 @@ namespace FastThreadPool;
 /// worker that finds work while more is queued and workers are parked wakes the next one. Workers are started
 /// lazily, up to <see cref="PoolOptions.MaxWorkers"/>, when work arrives and no worker is idle.</para>
 /// </remarks>
-public sealed class Pool : IDisposable
+public sealed partial class Pool : IDisposable
 {
     // An idle worker keeps looking for this many SpinWait iterations (pauses, no yields) before it parks; at most
     // MaxSearchers workers do so at once.
@@ -719,7 +719,7 @@ public sealed class Pool : IDisposable
                     ok = false;
                 }
             }
-            else if (_options.KeepDone)
+            else if (_options.KeepDone && job.Reported)
             {
                 Done.TryEnqueue(job);
             }

@@ -124,6 +124,10 @@ public abstract class PoolJob
         Volatile.Write(ref _state, FailedState);
     }
 
+    /// <summary>Whether the job goes to <see cref="Pool.Done"/> when it ends done (the pool's own helper jobs do
+    /// not).</summary>
+    internal virtual bool Reported => true;
+
     private protected abstract void Invoke();
 }
 

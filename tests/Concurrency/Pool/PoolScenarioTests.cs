@@ -146,4 +146,31 @@ public class PoolScenarioTests
             ShutdownAndCheck(pool);
             Specification.Assert(ran == 1, "graceful shutdown dropped a job");
         });
+
+    // 6. Map: the caller and two workers share the chunks; every result lands in its place, and a failing item
+    // stops the map with its exception while the pool stays consistent.
+    [Fact]
+    public void MapSharesChunksWithTheCaller() =>
+        Scenario.AssertNoBug(nameof(MapSharesChunksWithTheCaller), () =>
+        {
+            FastThreadPool.Pool pool = Create(2);
+            int[] results = pool.Map(static (int x) => x * 10, new[] { 0, 1, 2, 3 }, chunkSize: 1);
+            for (int i = 0; i < 4; i++)
+            {
+                Specification.Assert(results[i] == i * 10, "result {0} is {1}", i, results[i]);
+            }
+
+            bool threw = false;
+            try
+            {
+                pool.Map(static (int x) => x == 2 ? throw new InvalidOperationException() : x, new[] { 0, 1, 2, 3 }, chunkSize: 1);
+            }
+            catch (InvalidOperationException)
+            {
+                threw = true;
+            }
+
+            Specification.Assert(threw, "the failing item's exception was not rethrown");
+            ShutdownAndCheck(pool);
+        });
 }

@@ -325,6 +325,90 @@ public abstract class PoolTests
         Assert.IsType<FormatException>(Assert.Single(Drain(pool.Failed)).Exception);
     }
 
+    private static IEnumerable<int> Lazily(int n)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            yield return i;
+        }
+    }
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(1, 0)]
+    [InlineData(10_001, 0)]
+    [InlineData(10_001, 1)]
+    [InlineData(10_001, 7)]
+    public void MapReturnsEveryResultInInputOrder(int n, int chunkSize)
+    {
+        using var pool = Create(workers: 2);
+        int[] array = Enumerable.Range(0, n).ToArray();
+        long[] expected = array.Select(x => (long)x * 3).ToArray();
+        Assert.Equal(expected, pool.Map(static (int x) => (long)x * 3, array, chunkSize));
+        Assert.Equal(expected, pool.Map(static (int x) => (long)x * 3, array.ToList(), chunkSize));
+        Assert.Equal(expected, pool.Map(static (int x) => (long)x * 3, Lazily(n), chunkSize));
+        AssertConserved(pool);
+        Assert.Empty(Drain(pool.Done)); // the helper jobs are counted but not reported
+    }
+
+    [Fact]
+    public void MapFromInsideAJobOnASingleWorkerDoesNotDeadlock()
+    {
+        using var pool = Create(workers: 1);
+        int[]? result = null;
+        pool.Submit(() => result = pool.Map(static (int x) => x + 1, Enumerable.Range(0, 1000).ToArray()));
+        AssertConserved(pool);
+        Assert.Equal(Enumerable.Range(1, 1000), result!);
+    }
+
+    [Fact]
+    public void MapRethrowsTheWorkersExceptionAndThePoolGoesOn()
+    {
+        using var pool = Create(workers: 2);
+        int[] array = Enumerable.Range(0, 5000).ToArray();
+        var e = Assert.Throws<InvalidOperationException>(() =>
+            pool.Map(static (int x) => x == 2500 ? throw new InvalidOperationException("item " + x) : x, array, chunkSize: 10));
+        Assert.Equal("item 2500", e.Message);
+        Assert.Equal(array, pool.Map(static (int x) => x, array));
+        AssertConserved(pool);
+    }
+
+    [Fact]
+    public void MapWithADoneCallbackStreamsEveryResult()
+    {
+        using var pool = Create(workers: 2);
+        long sum = 0;
+        int calls = 0;
+        int helpers = pool.Map(static (int x) => (long)x, Enumerable.Range(0, 20_000).ToArray(), r =>
+        {
+            Interlocked.Add(ref sum, r);
+            Interlocked.Increment(ref calls);
+        });
+        Assert.InRange(helpers, 1, 2);
+        AssertConserved(pool);
+        Assert.Equal(20_000, calls);
+        Assert.Equal(Enumerable.Range(0, 20_000).Sum(x => (long)x), sum);
+
+        // A failing callback fails its helper job, reported in Failed.
+        pool.Map(static (int x) => x, new[] { 1, 2, 3 }, static _ => throw new FormatException(), chunkSize: 1);
+        AssertConserved(pool);
+        Assert.All(Drain(pool.Failed), j => Assert.IsType<FormatException>(j.Exception));
+        Assert.True(pool.FailedCount >= 1);
+    }
+
+    [Fact]
+    public void MapRejectsBadArguments()
+    {
+        var pool = Create(workers: 1);
+        Assert.Throws<ArgumentNullException>(() => pool.Map((Func<int, int>)null!, new[] { 1 }));
+        Assert.Throws<ArgumentNullException>(() => pool.Map(static (int x) => x, null!));
+        Assert.Throws<ArgumentNullException>(() => pool.Map(static (int x) => x, new[] { 1 }, null!));
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.Map(static (int x) => x, new[] { 1 }, -1));
+        Assert.True(pool.Shutdown(Patience));
+        Assert.Throws<PoolStoppedException>(() => pool.Map(static (int x) => x, new[] { 1 }));
+        AssertConserved(pool);
+    }
+
     [Fact]
     public void ManySubmittersConserveEveryJob()
     {

@@ -1,0 +1,229 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.ExceptionServices;
+using System.Threading;
+
+namespace FastThreadPool;
+
+public sealed partial class Pool
+{
+    /// <summary>
+    /// Runs <paramref name="worker"/> over every item, spread across the workers in chunks, and returns the results in
+    /// input order (the original's <c>map</c>, whose results went to the done queue). The calling thread takes chunks
+    /// too, so this also works from inside one of the pool's jobs. Per item it costs one delegate call; per chunk,
+    /// one atomic increment.
+    /// </summary>
+    /// <typeparam name="TIn">The item type.</typeparam>
+    /// <typeparam name="TOut">The result type.</typeparam>
+    /// <param name="worker">Runs once per item.</param>
+    /// <param name="items">The items; arrays and lists are read in place, other sequences are copied first.</param>
+    /// <param name="chunkSize">Items per chunk; 0 picks one (about eight chunks per worker, at most 4,096 items).</param>
+    /// <returns>The results, <c>results[i] = worker(items[i])</c>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="worker"/> or <paramref name="items"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="chunkSize"/> is negative.</exception>
+    /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
+    /// <remarks>If the worker throws for an item, no further chunks are started and the first exception is rethrown
+    /// here once the chunks in flight have ended.</remarks>
+    public TOut[] Map<TIn, TOut>(Func<TIn, TOut> worker, IEnumerable<TIn> items, int chunkSize = 0)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        MapBatch<TIn, TOut> batch = StartMap(worker, items, chunkSize, null);
+        batch.RunChunks();
+        batch.WaitAll();
+        return batch.Results!;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="worker"/> over every item in chunks across the workers and hands each result to
+    /// <paramref name="done"/> (in the worker thread that computed it, in no particular order), like the original's
+    /// <c>map</c> with a done callback. Returns once the chunks are queued; <see cref="WaitIdle()"/> waits for them.
+    /// </summary>
+    /// <typeparam name="TIn">The item type.</typeparam>
+    /// <typeparam name="TOut">The result type.</typeparam>
+    /// <param name="worker">Runs once per item.</param>
+    /// <param name="items">The items; arrays and lists are read in place (do not change them until the map ends),
+    /// other sequences are copied first.</param>
+    /// <param name="done">Receives each result.</param>
+    /// <param name="chunkSize">Items per chunk; 0 picks one.</param>
+    /// <returns>The number of helper jobs queued (each counts as one job; an exception from the worker or the callback
+    /// fails its helper job, which stops taking chunks, and is reported in <see cref="Failed"/>).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="worker"/>, <paramref name="items"/> or
+    /// <paramref name="done"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="chunkSize"/> is negative.</exception>
+    /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
+    public int Map<TIn, TOut>(Func<TIn, TOut> worker, IEnumerable<TIn> items, Action<TOut> done, int chunkSize = 0)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        ArgumentNullException.ThrowIfNull(done);
+        return StartMap(worker, items, chunkSize, done).Helpers;
+    }
+
+    private MapBatch<TIn, TOut> StartMap<TIn, TOut>(Func<TIn, TOut> worker, IEnumerable<TIn> items, int chunkSize, Action<TOut>? done)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentOutOfRangeException.ThrowIfNegative(chunkSize);
+        if (IsStopping)
+        {
+            throw new PoolStoppedException();
+        }
+
+        IList<TIn> list = items as IList<TIn> ?? new List<TIn>(items);
+        int count = list.Count;
+        int workers = _workers.Length;
+        if (chunkSize == 0)
+        {
+            chunkSize = Math.Clamp(count / (workers * 8), 1, 4096);
+        }
+
+        var batch = new MapBatch<TIn, TOut>(list, worker, done, count, chunkSize);
+
+        // Helpers: one per worker at most, fewer for few chunks (the caller of the ordered map takes chunks too).
+        int helpers = Math.Min(workers, batch.Chunks - (done is null ? 1 : 0));
+        for (int i = 0; i < helpers; i++)
+        {
+            Accept(new MapHelperJob<TIn, TOut>(batch), first: false);
+            batch.Helpers++;
+        }
+
+        return batch;
+    }
+
+    /// <summary>A helper job: takes chunks of a map until none are left.</summary>
+    private sealed class MapHelperJob<TIn, TOut>(MapBatch<TIn, TOut> batch) : PoolJob(null)
+    {
+        public override object? Argument => null;
+
+        public override object? Result => null;
+
+        internal override bool Reported => false;
+
+        private protected override void Invoke() => batch.RunChunks();
+    }
+
+    private sealed class MapBatch<TIn, TOut>
+    {
+        private readonly IList<TIn> _items;
+        private readonly TIn[]? _array;
+        private readonly Func<TIn, TOut> _worker;
+        private readonly Action<TOut>? _done;
+        private readonly int _count;
+        private readonly int _chunkSize;
+        private const int Stopped = int.MaxValue / 2;
+        private int _nextChunk;
+        private int _pendingChunks;
+        private ExceptionDispatchInfo? _error;
+
+        public MapBatch(IList<TIn> items, Func<TIn, TOut> worker, Action<TOut>? done, int count, int chunkSize)
+        {
+            _items = items;
+            _array = items as TIn[];
+            _worker = worker;
+            _done = done;
+            _count = count;
+            _chunkSize = chunkSize;
+            Chunks = (int)(((long)count + chunkSize - 1) / chunkSize);
+            _pendingChunks = Chunks;
+            Results = done is null ? new TOut[count] : null;
+        }
+
+        public int Chunks { get; }
+
+        public int Helpers { get; set; }
+
+        public TOut[]? Results { get; }
+
+        /// <summary>Takes and runs chunks until none are left (or one failed).</summary>
+        public void RunChunks()
+        {
+            while (true)
+            {
+                // The claim: one atomic increment per chunk.
+                int chunk = Interlocked.Increment(ref _nextChunk) - 1;
+                if (chunk >= Chunks)
+                {
+                    return;
+                }
+
+                try
+                {
+                    RunChunk(chunk);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null);
+
+                    // Stop the claims. The first to stop them learns how many were made and gives up the rest, which
+                    // nobody will claim now; each claimed chunk ends through Finish(1).
+                    int claimed = Interlocked.Exchange(ref _nextChunk, Stopped);
+                    if (claimed < Stopped)
+                    {
+                        Finish(Chunks - Math.Min(claimed, Chunks));
+                    }
+
+                    Finish(1);
+                    if (_done is not null)
+                    {
+                        throw; // fails this helper job: reported in Failed
+                    }
+
+                    return;
+                }
+
+                Finish(1);
+            }
+        }
+
+        private void RunChunk(int chunk)
+        {
+            int start = chunk * _chunkSize;
+            int end = Math.Min(_count, start + _chunkSize);
+            TOut[]? results = Results;
+            if (_array is { } array && results is not null)
+            {
+                for (int i = start; i < end; i++)
+                {
+                    results[i] = _worker(array[i]);
+                }
+            }
+            else if (results is not null)
+            {
+                for (int i = start; i < end; i++)
+                {
+                    results[i] = _worker(_items[i]);
+                }
+            }
+            else
+            {
+                for (int i = start; i < end; i++)
+                {
+                    _done!(_worker(_items[i]));
+                }
+            }
+        }
+
+        private void Finish(int chunks)
+        {
+            if (Interlocked.Add(ref _pendingChunks, -chunks) <= 0)
+            {
+                lock (this)
+                {
+                    Monitor.PulseAll(this);
+                }
+            }
+        }
+
+        /// <summary>Waits until every chunk has ended or been given up, then rethrows the first failure.</summary>
+        public void WaitAll()
+        {
+            lock (this)
+            {
+                while (Volatile.Read(ref _pendingChunks) > 0)
+                {
+                    Monitor.Wait(this);
+                }
+            }
+
+            _error?.Throw();
+        }
+    }
+}
