@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Threading;
 using FastThreadPool.Primitives;
 using FastThreadPool.Primitives.Internal;
@@ -37,18 +38,18 @@ public sealed partial class Pool : IDisposable
     private readonly FastSemaphore _parking;
     private readonly JobTable _table = new();
     private readonly object _idleGate = new();
+
+    // The counters that change on every job, apart from the rest of the pool's fields and from each other by who
+    // writes them: a submitter's atomic add on a line that workers keep writing waits for that line every time.
+    private HotCounters _hot;
     private readonly bool _queueFences;
+    private readonly UnboundedMpmcQueue<PoolJob>? _ownQueue;
 
     private PoolJob? _firstHead;
     private int _started;
     private int _alive;
-    private int _idle;
-    private int _searching;
-    private int _waking;
-    private int _submitting;
     private int _stopping;
     private int _idleWaiters;
-    private long _lastId;
     private long _refused;
     private long _cancelled;
     private int _callbackFailures;
@@ -93,6 +94,7 @@ public sealed partial class Pool : IDisposable
 
         // Our queues enqueue with an atomic read-modify-write, a full fence; a user's queue may not.
         _queueFences = _queue is UnboundedMpmcQueue<PoolJob> or BoundedMpmcQueue<PoolJob>;
+        _ownQueue = _queue as UnboundedMpmcQueue<PoolJob>;
         _workers = new Worker?[_options.MaxWorkers];
     }
 
@@ -131,7 +133,7 @@ public sealed partial class Pool : IDisposable
     public long Pending => Math.Max(0, Outstanding() - Busy);
 
     /// <summary>Jobs accepted so far.</summary>
-    public long SubmittedCount => Volatile.Read(ref _lastId) - Volatile.Read(ref _refused);
+    public long SubmittedCount => Volatile.Read(ref _hot.LastId) - Volatile.Read(ref _refused);
 
     /// <summary>Jobs that ended done.</summary>
     public long DoneCount => Sum(static w => Volatile.Read(ref w.Done));
@@ -292,55 +294,60 @@ public sealed partial class Pool : IDisposable
     private bool TryAccept(PoolJob job, bool first, bool wait)
     {
         // The id is taken only here, after the arguments were checked, so every id is accepted or refused.
-        job.Id = Interlocked.Increment(ref _lastId);
+        job.Id = Interlocked.Increment(ref _hot.LastId);
         bool registered = _table.Add(job);
-        bool fence = false;
-        Interlocked.Increment(ref _submitting);
-        try
+        if (Volatile.Read(ref _stopping) != 0)
         {
-            // Read after announcing the submission: Shutdown sets _stopping, then waits for _submitting to drain
-            // before workers may conclude that nothing more will come.
-            if (Volatile.Read(ref _stopping) != 0)
-            {
-                Refuse(job, registered);
-                throw new PoolStoppedException();
-            }
+            Refuse(job, registered);
+            throw new PoolStoppedException();
+        }
 
-            Worker? self = t_worker;
-            if (first)
+        bool fence;
+        Worker? self = t_worker;
+        if (first)
+        {
+            PushFirst(job);
+            fence = false; // a CAS: a full fence
+        }
+        else if (self is not null && self.Pool == this)
+        {
+            self.Deque.Push(job);
+            fence = true; // a release store only
+        }
+        else
+        {
+            fence = !_queueFences;
+            if (!_queue.TryEnqueue(job))
             {
-                PushFirst(job); // a CAS: a full fence
-            }
-            else if (self is not null && self.Pool == this)
-            {
-                self.Deque.Push(job);
-                fence = true; // a release store only
-            }
-            else
-            {
-                fence = !_queueFences;
-                if (!_queue.TryEnqueue(job))
+                if (!wait)
                 {
-                    if (!wait)
-                    {
-                        Refuse(job, registered);
-                        return false;
-                    }
+                    Refuse(job, registered);
+                    return false;
+                }
 
-                    SpinWait spinner = default;
-                    while (!_queue.TryEnqueue(job))
-                    {
-                        spinner.SpinOnce();
-                    }
+                SpinWait spinner = default;
+                while (!_queue.TryEnqueue(job))
+                {
+                    spinner.SpinOnce();
                 }
             }
         }
-        finally
+
+        // The job is queued; with a full fence after that (see WakeOrStart), look at _stopping again. Shutdown sets
+        // it before the workers look at the queues for the last time, so if it is still clear here, a worker will see
+        // the job. If it is set, the workers may be gone: take the job back unless a worker started it already.
+        if (fence)
         {
-            Interlocked.Decrement(ref _submitting);
+            Interlocked.MemoryBarrier();
         }
 
-        WakeOrStart(fence);
+        if (Volatile.Read(ref _stopping) != 0 && job.TryCancel())
+        {
+            Refuse(job, registered);
+            throw new PoolStoppedException();
+        }
+
+        WakeOrStart(fence: false);
         return true;
     }
 
@@ -393,7 +400,7 @@ public sealed partial class Pool : IDisposable
     /// <summary>Wakes one parked worker if none is on its way, or starts a worker if none is idle.</summary>
     private void WakeOrStart(bool fence)
     {
-        // The job must be queued (visibly) before we read _idle, and a worker announces itself idle before it looks
+        // The job must be queued (visibly) before we read _hot.Idle, and a worker announces itself idle before it looks
         // at the queues one last time: with a full fence on both sides, one of the two sees the other. Our queues'
         // enqueue and the SubmitFirst CAS are full fences already.
         if (fence)
@@ -401,16 +408,16 @@ public sealed partial class Pool : IDisposable
             Interlocked.MemoryBarrier();
         }
 
-        // A searching worker will find the job: it decrements _searching (a full fence) before it announces itself
+        // A searching worker will find the job: it decrements _hot.Searching (a full fence) before it announces itself
         // idle and looks once more.
-        if (Volatile.Read(ref _searching) > 0)
+        if (Volatile.Read(ref _hot.Searching) > 0)
         {
             return;
         }
 
-        if (Volatile.Read(ref _idle) > 0)
+        if (Volatile.Read(ref _hot.Idle) > 0)
         {
-            if (Volatile.Read(ref _waking) == 0 && Interlocked.CompareExchange(ref _waking, 1, 0) == 0)
+            if (Volatile.Read(ref _hot.Waking) == 0 && Interlocked.CompareExchange(ref _hot.Waking, 1, 0) == 0)
             {
                 _parking.Release();
             }
@@ -656,7 +663,7 @@ public sealed partial class Pool : IDisposable
         Volatile.Write(ref _lastCallbackException, e);
     }
 
-    private PoolJob? FindWork(Worker self, out bool shared)
+    private PoolJob? FindWork(Worker self, out bool shared, bool polling = false)
     {
         shared = true;
         if (PopFirst() is { } first)
@@ -670,7 +677,9 @@ public sealed partial class Pool : IDisposable
             return own;
         }
 
-        if (_queue.TryDequeue(out PoolJob? queued))
+        // While polling, look at our own queue's head slot before dequeuing: a dequeue from an empty queue reads the
+        // enqueue index, whose cache line the submitters write on every job.
+        if ((!polling || _ownQueue is null || _ownQueue.MayHaveItems) && _queue.TryDequeue(out PoolJob? queued))
         {
             return queued;
         }
@@ -688,6 +697,10 @@ public sealed partial class Pool : IDisposable
 
         return null;
     }
+
+    /// <summary>A cheap look (not exact) for the wake-up hand-on: it avoids reading the queue's enqueue index.</summary>
+    private bool MayHaveMoreWork(Worker self) =>
+        Volatile.Read(ref _firstHead) is not null || !self.Deque.IsEmpty || (_ownQueue?.MayHaveItems ?? !_queue.IsEmpty);
 
     private bool NothingQueued(Worker self) =>
         Volatile.Read(ref _firstHead) is null && self.Deque.IsEmpty && _queue.IsEmpty;
@@ -776,26 +789,26 @@ public sealed partial class Pool : IDisposable
             while (true)
             {
                 PoolJob? job = FindWork(self, out _);
-                if (job is null && Volatile.Read(ref _stopping) == 0 && Volatile.Read(ref _searching) < MaxSearchers)
+                if (job is null && Volatile.Read(ref _stopping) == 0 && Volatile.Read(ref _hot.Searching) < MaxSearchers)
                 {
                     // Keep looking for a moment before parking, as the one searching worker: submitters do not wake
                     // anyone while a worker searches, so a steady stream of jobs costs no wake-ups. Pausing only (no
                     // yield), and only one searcher, so that it does not take the processor from the submitters.
-                    Interlocked.Increment(ref _searching);
+                    Interlocked.Increment(ref _hot.Searching);
                     SpinWait searching = default;
                     for (int i = 0; i < SearchSpins && job is null; i++)
                     {
                         searching.SpinOnce(sleep1Threshold: -1);
-                        job = FindWork(self, out _);
+                        job = FindWork(self, out _, polling: true);
                     }
 
                     // A full fence before the idle announcement below (see WakeOrStart).
-                    Interlocked.Decrement(ref _searching);
+                    Interlocked.Decrement(ref _hot.Searching);
                 }
 
                 if (job is not null)
                 {
-                    if (Volatile.Read(ref _idle) > 0 && !NothingQueued(self))
+                    if (Volatile.Read(ref _hot.Idle) > 0 && MayHaveMoreWork(self))
                     {
                         // More work waits and workers are parked: pass the wake-up on.
                         WakeOrStart(fence: false);
@@ -807,8 +820,9 @@ public sealed partial class Pool : IDisposable
 
                 if (Volatile.Read(ref _stopping) != 0)
                 {
-                    // Graceful end: nothing queued, and no submission in flight that could still add a job.
-                    if (Volatile.Read(ref _submitting) == 0 && NothingQueued(self))
+                    // Graceful end: nothing queued. (A submission that queues a job after this look sees _stopping
+                    // and takes its job back; see TryAccept.)
+                    if (NothingQueued(self))
                     {
                         return;
                     }
@@ -818,11 +832,11 @@ public sealed partial class Pool : IDisposable
                 }
 
                 // Announce idleness, then look once more (see WakeOrStart), then park.
-                Interlocked.Increment(ref _idle);
+                Interlocked.Increment(ref _hot.Idle);
                 job = FindWork(self, out _);
                 if (job is not null || Volatile.Read(ref _stopping) != 0)
                 {
-                    Interlocked.Decrement(ref _idle);
+                    Interlocked.Decrement(ref _hot.Idle);
                     if (job is not null)
                     {
                         RunJob(self, job);
@@ -832,10 +846,10 @@ public sealed partial class Pool : IDisposable
                 }
 
                 _parking.Wait();
-                Interlocked.Decrement(ref _idle);
+                Interlocked.Decrement(ref _hot.Idle);
 
                 // We are the wake-up that was on its way (or a stale permit): let the next submission wake another.
-                Interlocked.Exchange(ref _waking, 0);
+                Interlocked.Exchange(ref _hot.Waking, 0);
             }
         }
         finally
@@ -861,6 +875,18 @@ public sealed partial class Pool : IDisposable
         {
             ReportCallbackFailure(e);
         }
+    }
+
+    [StructLayout(LayoutKind.Explicit, Size = 3 * CacheLine.Size)]
+    private struct HotCounters
+    {
+        // Written by submitters.
+        [FieldOffset(1 * CacheLine.Size)] public long LastId;
+
+        // Written by workers as they go idle and wake; read by submitters.
+        [FieldOffset(2 * CacheLine.Size)] public int Idle;
+        [FieldOffset((2 * CacheLine.Size) + 4)] public int Searching;
+        [FieldOffset((2 * CacheLine.Size) + 8)] public int Waking;
     }
 
     private sealed class Worker

@@ -96,6 +96,14 @@ public sealed class UnboundedMpmcQueue<T> : IMpmcQueue<T>
 
     /// <summary>Segments allocated since construction (the first one included); for tests and diagnostics.</summary>
     internal long SegmentsAllocated => _queue.SegmentsAllocated;
+
+    /// <summary>
+    /// A cheap look for pollers: false when the next slot at the head holds nothing published. Unlike
+    /// <see cref="IsEmpty"/> and <see cref="TryDequeue"/> it never reads the enqueue index, whose cache line the
+    /// producers write on every enqueue. Not linearizable (false while an enqueue is in flight); callers must
+    /// confirm "empty" with <see cref="TryDequeue"/> before acting on it.
+    /// </summary>
+    internal bool MayHaveItems => _queue.MayHaveItems;
 }
 
 /// <summary>
@@ -415,6 +423,16 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
             }
 
             return (int)Math.Min(total, int.MaxValue);
+        }
+    }
+
+    public readonly bool MayHaveItems
+    {
+        get
+        {
+            Segment seg = Volatile.Read(ref Unsafe.AsRef(in _head));
+            long h = Ticket(Volatile.Read(ref seg.Words.Head));
+            return h >= _size || Volatile.Read(ref seg.Slots[h].State) != Empty;
         }
     }
 

@@ -263,6 +263,14 @@ internal struct ChaseLevDeque<T, THooks> where THooks : struct, IHooks
 
     public bool TryPop([MaybeNullWhen(false)] out T item)
     {
+        // Empty by an earlier view of top (a lower bound): nothing to race for, so skip the fence below. A pool worker
+        // looks at its deque before every job, and it is usually empty.
+        if (_words.Tail <= _topCache && !THooks.Faults.Has(Fault.PopReadsTopFirst))
+        {
+            item = default;
+            return false;
+        }
+
         long b = _words.Tail - 1;
         Ring ring = _ring;
         long t;
