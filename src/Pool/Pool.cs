@@ -36,6 +36,9 @@ public sealed partial class Pool : IDisposable
     private readonly IMpmcQueue<PoolJob> _queue;
     private readonly Worker?[] _workers;
     private readonly FastSemaphore _parking;
+    private readonly FastSemaphore _completed;
+    private readonly DoneQueue _done;
+    private int _completionWaiters;
     private readonly JobTable _table = new();
     private readonly object _idleGate = new();
 
@@ -72,7 +75,8 @@ public sealed partial class Pool : IDisposable
     /// <summary>Creates a pool with the given options (copied: later changes to them have no effect).</summary>
     /// <param name="options">The options.</param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> or its worker name prefix is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="PoolOptions.MaxWorkers"/> is less than 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="PoolOptions.MaxWorkers"/> is less than 1, or
+    /// <see cref="PoolOptions.DoneMax"/> is negative.</exception>
     public Pool(PoolOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -85,11 +89,14 @@ public sealed partial class Pool : IDisposable
             DoneCallback = options.DoneCallback,
             FailedCallback = options.FailedCallback,
             KeepDone = options.KeepDone,
+            DoneMax = options.DoneMax,
             Queue = options.Queue,
             Parking = options.Parking,
             Faults = options.Faults,
         }.Validated();
         _parking = new FastSemaphore(0, int.MaxValue, _options.Parking);
+        _completed = new FastSemaphore(0, int.MaxValue, _options.Parking);
+        _done = new DoneQueue(_options.DoneMax == 0 ? null : new FastSemaphore(_options.DoneMax, _options.DoneMax, _options.Parking));
         _queue = _options.Queue ?? new UnboundedMpmcQueue<PoolJob>();
 
         // Our queues enqueue with an atomic read-modify-write, a full fence; a user's queue may not.
@@ -103,7 +110,9 @@ public sealed partial class Pool : IDisposable
 
     /// <summary>Jobs that ended done, in completion order (unless a done callback took them or
     /// <see cref="PoolOptions.KeepDone"/> is false).</summary>
-    public IMpmcQueue<PoolJob> Done { get; } = new UnboundedMpmcQueue<PoolJob>();
+    /// <remarks>With <see cref="PoolOptions.DoneMax"/> set, every job taken out of it frees room for a waiting
+    /// worker.</remarks>
+    public IMpmcQueue<PoolJob> Done => _done;
 
     /// <summary>Jobs that ended failed (a job that threw, or whose done callback threw), with their exception.</summary>
     public IMpmcQueue<PoolJob> Failed { get; } = new UnboundedMpmcQueue<PoolJob>();
@@ -648,6 +657,13 @@ public sealed partial class Pool : IDisposable
     /// <summary>After a job ended (its counter was incremented with a full fence): wake WaitIdle if it is done.</summary>
     private void FinishOne()
     {
+        // AsCompleted waits on _completed: wake it (it re-checks the queues and whether anything is outstanding).
+        // The counter of the ended job was incremented with a full fence before this read.
+        if (Volatile.Read(ref _completionWaiters) > 0)
+        {
+            _completed.Release();
+        }
+
         if (Volatile.Read(ref _idleWaiters) > 0 && Outstanding() == 0)
         {
             lock (_idleGate)
@@ -734,7 +750,7 @@ public sealed partial class Pool : IDisposable
             }
             else if (_options.KeepDone && job.Reported)
             {
-                Done.TryEnqueue(job);
+                _done.Add(job);
             }
         }
 
@@ -744,8 +760,10 @@ public sealed partial class Pool : IDisposable
         }
         else
         {
-            Interlocked.Increment(ref self.Failed);
+            // Report before counting: AsCompleted ends when nothing is outstanding, so a job must be in its queue
+            // by the time it stops counting as outstanding.
             ReportFailed(job);
+            Interlocked.Increment(ref self.Failed);
         }
 
         FinishOne();

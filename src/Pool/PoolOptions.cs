@@ -34,6 +34,12 @@ public sealed class PoolOptions
     /// Set false when nobody reads the results, so they do not pile up.</summary>
     public bool KeepDone { get; set; } = true;
 
+    /// <summary>The most jobs <see cref="Pool.Done"/> may hold; 0 (the default) for no limit. When it is full, a
+    /// worker that finishes a job waits until a consumer takes one out (so a slow consumer slows the pool down rather
+    /// than letting the done queue grow without end). A consumer that stops reading then stops the workers:
+    /// <see cref="Pool.Shutdown(TimeSpan, bool)"/> with a timeout reports it by returning false.</summary>
+    public int DoneMax { get; set; }
+
     /// <summary>The queue that jobs submitted from outside the workers wait in. Default: a new
     /// <see cref="UnboundedMpmcQueue{T}"/>. Any implementation of the queue contract works, including a bounded
     /// one (then <see cref="Pool.Submit(Action)"/> waits while it is full, and <see cref="Pool.TrySubmit(Action, out long)"/>
@@ -55,6 +61,11 @@ public sealed class PoolOptions
         }
 
         ArgumentNullException.ThrowIfNull(WorkerNamePrefix);
+        if (DoneMax < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(DoneMax), DoneMax, "DoneMax is 0 (no limit) or a positive bound.");
+        }
+
         return this;
     }
 }

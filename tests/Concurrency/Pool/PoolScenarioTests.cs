@@ -173,4 +173,39 @@ public class PoolScenarioTests
             Specification.Assert(threw, "the failing item's exception was not rethrown");
             ShutdownAndCheck(pool);
         });
+
+    // 4. DoneMax back-pressure with a concurrent consumer: no deadlock, nothing lost.
+    [Fact]
+    public void DoneMaxWithAConcurrentConsumer() =>
+        Scenario.AssertNoBug(nameof(DoneMaxWithAConcurrentConsumer), () =>
+        {
+            var pool = new FastThreadPool.Pool(new PoolOptions { MaxWorkers = 2, Parking = ParkingBackend.Monitor, DoneMax = 1, Faults = Fault.PlainThreads });
+            int sum = 0;
+            Threads.Run(
+                () =>
+                {
+                    for (int i = 1; i <= 3; i++)
+                    {
+                        pool.Submit(static x => x, i);
+                    }
+                },
+                () =>
+                {
+                    int taken = 0;
+                    while (taken < 3)
+                    {
+                        if (pool.Done.TryDequeue(out PoolJob? job))
+                        {
+                            sum += job.GetResult<int>();
+                            taken++;
+                        }
+                        else
+                        {
+                            Thread.Yield();
+                        }
+                    }
+                });
+            ShutdownAndCheck(pool);
+            Specification.Assert(sum == 6, "results lost or duplicated: sum {0}", sum);
+        });
 }

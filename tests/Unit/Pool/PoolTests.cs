@@ -410,6 +410,96 @@ public abstract class PoolTests
     }
 
     [Fact]
+    public void AsCompletedYieldsEveryEndedJobOnceAndStopsWhenIdle()
+    {
+        using var pool = Create(workers: 2);
+        var submitted = new HashSet<long>();
+        for (int i = 0; i < 500; i++)
+        {
+            submitted.Add(i % 50 == 0 ? pool.Submit(static () => throw new FormatException()) : pool.Submit(static x => x, i));
+        }
+
+        var seen = new List<PoolJob>(pool.AsCompleted(TimeSpan.FromSeconds(30)));
+        Assert.Equal(500, seen.Count);
+        Assert.Equal(submitted.OrderBy(x => x), seen.Select(j => j.Id).OrderBy(x => x));
+        Assert.Equal(10, seen.Count(j => j.Status == PoolJobStatus.Failed));
+        Assert.Empty(pool.AsCompleted(TimeSpan.FromSeconds(30))); // idle and drained: ends at once
+        AssertConserved(pool);
+    }
+
+    [Fact]
+    public void AsCompletedHonoursCountAndTimeout()
+    {
+        using var pool = Create(workers: 1);
+        using var gate = new ManualResetEventSlim();
+        BlockTheWorker(pool, gate);
+        pool.Submit(() => 1);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Empty(pool.AsCompleted(TimeSpan.FromMilliseconds(100)));
+        Assert.True(clock.ElapsedMilliseconds >= 90, $"returned after {clock.ElapsedMilliseconds} ms");
+        gate.Set();
+        Assert.Single(pool.AsCompleted(count: 1));
+        Assert.Single(pool.AsCompleted());
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.AsCompleted(count: -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.AsCompleted(TimeSpan.FromMilliseconds(-2)));
+        AssertConserved(pool);
+    }
+
+    [Fact]
+    public void DoneMaxMakesWorkersWaitForTheConsumer()
+    {
+        using var pool = Create(workers: 2, o => o.DoneMax = 3);
+
+        // Submitted from another thread: with a bounded job queue, Submit itself waits once the workers are stuck.
+        var submitter = new Thread(() =>
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                pool.Submit(static x => x, i);
+            }
+        });
+        submitter.Start();
+
+        Assert.True(SpinWait.SpinUntil(() => pool.Done.Count == 3, Patience));
+        Thread.Sleep(20);
+        Assert.Equal(3, pool.Done.Count);
+        Assert.Equal(3, pool.Done.Capacity);
+        long sum = 0;
+        int taken = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (taken < 200 && clock.Elapsed < Patience)
+        {
+            if (pool.Done.TryDequeue(out PoolJob? job))
+            {
+                Assert.True(pool.Done.Count <= 3);
+                sum += job.GetResult<int>();
+                taken++;
+            }
+        }
+
+        Assert.True(submitter.Join(Patience));
+        Assert.Equal(200, taken);
+        Assert.Equal(Enumerable.Range(0, 200).Sum(), sum);
+        AssertConserved(pool);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new FastThreadPool.Pool(new PoolOptions { DoneMax = -1 }));
+    }
+
+    [Fact]
+    public void AConsumerThatStopsReadingIsReportedByShutdownWithATimeout()
+    {
+        var pool = Create(workers: 1, o => o.DoneMax = 1);
+        for (int i = 0; i < 3; i++)
+        {
+            pool.Submit(static () => 0);
+        }
+
+        Assert.False(pool.Shutdown(TimeSpan.FromMilliseconds(100)), "the worker waits for room in Done");
+        Assert.Equal(3, pool.AsCompleted(Patience).Count());
+        Assert.True(pool.Join(Patience));
+        AssertConserved(pool);
+    }
+
+    [Fact]
     public void ManySubmittersConserveEveryJob()
     {
         using var pool = Create(workers: 2, o => o.KeepDone = false);
