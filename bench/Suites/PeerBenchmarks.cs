@@ -116,3 +116,138 @@ public class PoolMapBenchmarks
     [Row("pool", "map", "Pool.Map", Ours = true)]
     public int[] PoolMap() => _pool.Map(static (int x) => x, _items);
 }
+
+/// <summary>
+/// Suite "pool", case "submit2": 100,000 tiny jobs submitted from two threads (50,000 each), then wait until all have
+/// run. Time per job.
+/// </summary>
+[BenchmarkCategory("headline", "pool")]
+public class PoolSubmit2Benchmarks
+{
+    private const int Jobs = 100_000;
+    private readonly FastThreadPool.Pool _pool = new(new PoolOptions { KeepDone = false });
+    private int _remaining;
+    private readonly ManualResetEventSlim _done = new(false);
+
+    private sealed class Item(PoolSubmit2Benchmarks owner) : IThreadPoolWorkItem
+    {
+        public void Execute() => owner.Ran();
+    }
+
+    private void Ran()
+    {
+        if (Interlocked.Decrement(ref _remaining) == 0)
+        {
+            _done.Set();
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _pool.Dispose();
+
+    private void FromTwoThreads(Action<int> submitHalf)
+    {
+        _remaining = Jobs;
+        _done.Reset();
+        var other = new Thread(() => submitHalf(Jobs / 2));
+        other.Start();
+        submitHalf(Jobs / 2);
+        other.Join();
+        _done.Wait();
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Jobs)]
+    [Row("pool", "submit2", "ThreadPool.UnsafeQueueUserWorkItem", "2")]
+    public void ThreadPoolQueue()
+    {
+        var item = new Item(this);
+        FromTwoThreads(n =>
+        {
+            for (int i = 0; i < n; i++)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(item, preferLocal: false);
+            }
+        });
+    }
+
+    [Benchmark(OperationsPerInvoke = Jobs)]
+    [Row("pool", "submit2", "Pool.Submit", "2", Ours = true)]
+    public void PoolSubmit()
+    {
+        Action job = Ran;
+        FromTwoThreads(n =>
+        {
+            for (int i = 0; i < n; i++)
+            {
+                _pool.Submit(job);
+            }
+        });
+    }
+}
+
+/// <summary>
+/// Suite "pool", case "nested": a binary tree of jobs 16 levels deep (65,535 jobs), each job submitting its two
+/// children from inside the pool. Time per job.
+/// </summary>
+[BenchmarkCategory("headline", "pool")]
+public class PoolNestedBenchmarks
+{
+    private const int Depth = 16;
+    private const int Jobs = (1 << Depth) - 1;
+    private readonly FastThreadPool.Pool _pool = new(new PoolOptions { KeepDone = false });
+    private int _remaining;
+    private readonly ManualResetEventSlim _done = new(false);
+
+    [GlobalCleanup]
+    public void Cleanup() => _pool.Dispose();
+
+    private void Ran()
+    {
+        if (Interlocked.Decrement(ref _remaining) == 0)
+        {
+            _done.Set();
+        }
+    }
+
+    private void ThreadPoolNode(int depth)
+    {
+        if (depth > 1)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static s => s.Self.ThreadPoolNode(s.Depth), (Self: this, Depth: depth - 1), preferLocal: true);
+            ThreadPool.UnsafeQueueUserWorkItem(static s => s.Self.ThreadPoolNode(s.Depth), (Self: this, Depth: depth - 1), preferLocal: true);
+        }
+
+        Ran();
+    }
+
+    private void PoolNode(int depth)
+    {
+        if (depth > 1)
+        {
+            _pool.Submit(static s => s.Self.PoolNode(s.Depth), (Self: this, Depth: depth - 1));
+            _pool.Submit(static s => s.Self.PoolNode(s.Depth), (Self: this, Depth: depth - 1));
+        }
+
+        Ran();
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Jobs)]
+    [Row("pool", "nested", "ThreadPool.UnsafeQueueUserWorkItem")]
+    public void ThreadPoolNested()
+    {
+        _remaining = Jobs;
+        _done.Reset();
+        ThreadPoolNode(Depth);
+        _done.Wait();
+    }
+
+    [Benchmark(OperationsPerInvoke = Jobs)]
+    [Row("pool", "nested", "Pool.Submit", Ours = true)]
+    public void PoolNested()
+    {
+        _remaining = Jobs;
+        _done.Reset();
+        _pool.Submit(static s => s.PoolNode(Depth), this);
+        _done.Wait();
+    }
+}
