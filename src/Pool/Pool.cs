@@ -29,6 +29,9 @@ public sealed partial class Pool : IDisposable
     private const int SearchSpins = 10;
     private const int MaxSearchers = 1;
 
+    // Ids a worker reserves at a time for the jobs it submits.
+    private const int IdBlock = 64;
+
     [ThreadStatic]
     private static Worker? t_worker;
 
@@ -142,7 +145,26 @@ public sealed partial class Pool : IDisposable
     public long Pending => Math.Max(0, Outstanding() - Busy);
 
     /// <summary>Jobs accepted so far.</summary>
-    public long SubmittedCount => Volatile.Read(ref _hot.LastId) - Volatile.Read(ref _refused);
+    public long SubmittedCount
+    {
+        get
+        {
+            // Ids handed out, less the refused ones, less the ones workers reserved and have not handed out yet.
+            long unused = 0;
+            foreach (Worker? w in _workers)
+            {
+                if (w is not null)
+                {
+                    // BlockEnd before NextId: a worker writes NextId before BlockEnd, so we never pair a new block's
+                    // end with an old NextId (that would count too few submissions).
+                    long end = Volatile.Read(ref w.BlockEnd);
+                    unused += Math.Max(0, end - Volatile.Read(ref w.NextId));
+                }
+            }
+
+            return Volatile.Read(ref _hot.LastId) - Volatile.Read(ref _refused) - unused;
+        }
+    }
 
     /// <summary>Jobs that ended done.</summary>
     public long DoneCount => Sum(static w => Volatile.Read(ref w.Done));
@@ -303,7 +325,16 @@ public sealed partial class Pool : IDisposable
     private bool TryAccept(PoolJob job, bool first, bool wait)
     {
         // The id is taken only here, after the arguments were checked, so every id is accepted or refused.
-        job.Id = Interlocked.Increment(ref _hot.LastId);
+        Worker? self = t_worker;
+        if (self is not null && self.Pool == this)
+        {
+            job.Id = self.TakeId(this);
+        }
+        else
+        {
+            job.Id = Interlocked.Increment(ref _hot.LastId);
+        }
+
         bool registered = _table.Add(job);
         if (Volatile.Read(ref _stopping) != 0)
         {
@@ -312,7 +343,6 @@ public sealed partial class Pool : IDisposable
         }
 
         bool fence;
-        Worker? self = t_worker;
         if (first)
         {
             PushFirst(job);
@@ -915,6 +945,27 @@ public sealed partial class Pool : IDisposable
         public readonly WorkStealingDeque<PoolJob> Deque = new();
         public readonly Thread Thread;
         public long Done;
+
+        // Ids reserved from the pool's counter in blocks, so that workers submitting jobs from jobs do not all
+        // increment one shared counter; NextId is the last id handed out, BlockEnd the last one reserved.
+        public long NextId;
+        public long BlockEnd;
+
+        public long TakeId(Pool pool)
+        {
+            long next = NextId + 1;
+            if (next > BlockEnd)
+            {
+                long end = Interlocked.Add(ref pool._hot.LastId, IdBlock);
+                next = end - IdBlock + 1;
+                Volatile.Write(ref NextId, next);
+                Volatile.Write(ref BlockEnd, end);
+                return next;
+            }
+
+            Volatile.Write(ref NextId, next);
+            return next;
+        }
         public long Failed;
         public bool Busy;
 

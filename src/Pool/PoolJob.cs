@@ -42,8 +42,8 @@ public abstract class PoolJob
 
     internal PoolJob(Action<PoolJob>? doneCallback) => DoneCallback = doneCallback;
 
-    /// <summary>The job's id: unique for the lifetime of the pool that accepted it, increasing in submission
-    /// order.</summary>
+    /// <summary>The job's id: unique for the lifetime of the pool that accepted it. Ids taken by one thread increase
+    /// in its submission order (a worker submitting from inside jobs draws them from a block it reserved).</summary>
     public long Id { get; internal set; }
 
     /// <summary>The job's status now.</summary>
