@@ -326,7 +326,12 @@ public sealed partial class Pool : IDisposable
     {
         // The id is taken only here, after the arguments were checked, so every id is accepted or refused.
         Worker? self = t_worker;
-        if (self is not null && self.Pool == this)
+        if (self is not null && self.Pool != this)
+        {
+            self = null; // a worker of another pool submits like any outside thread
+        }
+
+        if (self is not null)
         {
             job.Id = self.TakeId(this);
         }
@@ -348,7 +353,7 @@ public sealed partial class Pool : IDisposable
             PushFirst(job);
             fence = false; // a CAS: a full fence
         }
-        else if (self is not null && self.Pool == this)
+        else if (self is not null)
         {
             self.Deque.Push(job);
             fence = true; // a release store only
@@ -392,6 +397,7 @@ public sealed partial class Pool : IDisposable
 
     private void Refuse(PoolJob job, bool registered)
     {
+        // A full fence before FinishOne reads the waiters (as for every ended job).
         Interlocked.Increment(ref _refused);
         if (registered)
         {
@@ -482,10 +488,12 @@ public sealed partial class Pool : IDisposable
                 return;
             }
         }
-        while (Interlocked.CompareExchange(ref _started, index + 1, index) != index);
+        while (Interlocked.CompareExchange(ref _started, index + 1, index) != index); // claims the slot index
 
         string name = $"{_options.WorkerNamePrefix} {index}";
         var worker = new Worker(this, index, name);
+        // Release: a thief's Volatile.Read of the slot (FindWork) sees the worker fully built. _alive is a counter
+        // for diagnostics only.
         Volatile.Write(ref _workers[index], worker);
         Interlocked.Increment(ref _alive);
         worker.Thread.Start();
@@ -544,7 +552,7 @@ public sealed partial class Pool : IDisposable
 
         // The job object may still sit in a queue; the worker that takes it sees it cancelled and skips it.
         _table.Remove(job.Id);
-        Interlocked.Increment(ref _cancelled);
+        Interlocked.Increment(ref _cancelled); // a full fence before FinishOne reads the waiters
         FinishOne();
         return true;
     }
@@ -572,6 +580,7 @@ public sealed partial class Pool : IDisposable
         }
 
         var clock = Stopwatch.StartNew();
+        // Announce the wait, then check (pairs with FinishOne: a job's counter, then the waiter count).
         Interlocked.Increment(ref _idleWaiters);
         try
         {
@@ -615,6 +624,8 @@ public sealed partial class Pool : IDisposable
     public bool Shutdown(TimeSpan timeout, bool cancelPending = false)
     {
         long ms = ToMilliseconds(timeout);
+        // Full fence: set before the workers are woken and look at the queues for the last time; pairs with the
+        // re-read of _stopping after a submission queues its job (TryAccept).
         Interlocked.Exchange(ref _stopping, 1);
         if (cancelPending)
         {
@@ -705,6 +716,7 @@ public sealed partial class Pool : IDisposable
 
     private void ReportCallbackFailure(Exception e)
     {
+        // Diagnostics only: a count and the last exception (release, so a reader sees it fully built).
         Interlocked.Increment(ref _callbackFailures);
         Volatile.Write(ref _lastCallbackException, e);
     }
@@ -793,7 +805,7 @@ public sealed partial class Pool : IDisposable
             // Report before counting: AsCompleted ends when nothing is outstanding, so a job must be in its queue
             // by the time it stops counting as outstanding.
             ReportFailed(job);
-            Interlocked.Increment(ref self.Failed);
+            Interlocked.Increment(ref self.Failed); // as Done: the worker's own counter, a fence for FinishOne
         }
 
         FinishOne();

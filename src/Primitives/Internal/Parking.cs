@@ -12,9 +12,6 @@ namespace FastThreadPool.Primitives.Internal;
 /// </summary>
 internal abstract class Parker
 {
-    /// <summary>The backend's name, for diagnostics.</summary>
-    public abstract string Name { get; }
-
     /// <summary>The clock that deadlines are measured on, in milliseconds (<see cref="Environment.TickCount64"/>;
     /// a test backend may substitute a logical clock).</summary>
     public virtual long Now => Environment.TickCount64;
@@ -85,6 +82,7 @@ internal sealed class ParkingLot
                 return true;
             }
 
+            // Reset under the lock before the node is visible in the stack: a waker that pops it writes Woken after.
             Volatile.Write(ref node.Word, ParkNode.Waiting);
             node.Older = _newest;
             node.Newer = null;
@@ -103,6 +101,7 @@ internal sealed class ParkingLot
             registration = token.UnsafeRegister(static (state, _) =>
             {
                 var (lot, n) = ((ParkingLot, ParkNode))state!;
+                // Only a waiting node is interrupted: a CAS, so a Woken written by a waker is never overwritten.
                 if (Interlocked.CompareExchange(ref n.Word, ParkNode.Interrupted, ParkNode.Waiting) == ParkNode.Waiting)
                 {
                     lot._parker.Unblock(n);
@@ -169,6 +168,8 @@ internal sealed class ParkingLot
                 {
                     ParkNode node = _newest;
                     Remove(node);
+                    // Under the lock, before it is released: a parked thread that finds itself out of the stack (after
+                    // taking the lock) sees Woken. Release: pairs with the parked thread's acquire read of Word.
                     Volatile.Write(ref node.Word, ParkNode.Woken);
                     batch[taken++] = node;
                     count--;
@@ -262,8 +263,6 @@ internal sealed class MonitorParker : Parker
     [ThreadStatic]
     private static ParkNode? t_node;
 
-    public override string Name => "monitor";
-
     public override ParkNode NodeForCurrentThread() => t_node ??= new ParkNode();
 
     public override void Block(ParkNode node, long deadline)
@@ -320,8 +319,6 @@ internal sealed unsafe class FutexParker : Parker
 
     [ThreadStatic]
     private static FutexNode? t_node;
-
-    public override string Name => "futex";
 
     private sealed class FutexNode : ParkNode
     {

@@ -15,8 +15,6 @@ internal sealed class CoyoteParker : Parker
     private readonly Microsoft.Coyote.Random.Generator _choice = Microsoft.Coyote.Random.Generator.Create();
     private long _now;
 
-    public override string Name => "coyote";
-
     public override long Now => Volatile.Read(ref _now);
 
     // A fresh node per park: Coyote's threads are not reused across iterations the way ThreadStatic would assume.
