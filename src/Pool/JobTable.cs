@@ -23,9 +23,9 @@ internal sealed class JobTable
         public readonly long Number = number;
         public readonly PoolJob?[] Jobs = new PoolJob?[ChunkSize];
 
-        // Head: ids of this chunk not yet ended. Padded: workers decrement it as jobs end, while submitters read
-        // Number and Jobs from this object's first cache line.
-        public PaddedHeadAndTail Remaining = new() { Head = ChunkSize };
+        // Head: ids of this chunk not yet ended (id 0 is never handed out: ids start at 1). Padded: workers decrement
+        // it as jobs end, while submitters read Number and Jobs from this object's first cache line.
+        public PaddedHeadAndTail Remaining = new() { Head = number == 0 ? ChunkSize - 1 : ChunkSize };
     }
 
     private readonly Chunk?[] _ring = new Chunk?[RingSize];

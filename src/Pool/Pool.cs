@@ -32,6 +32,15 @@ public sealed partial class Pool : IDisposable
     // Ids a worker reserves at a time for the jobs it submits.
     private const int IdBlock = 64;
 
+    /// <summary>The name of the <see cref="System.Diagnostics.Metrics.Meter"/> each pool publishes its metrics on
+    /// (<c>dotnet-counters monitor --counters FastThreadPool</c>): counters <c>fastthreadpool.jobs.submitted</c>,
+    /// <c>.done</c>, <c>.failed</c>, <c>.cancelled</c>; up-down counters <c>fastthreadpool.queue.length</c>,
+    /// <c>fastthreadpool.workers.busy</c>, <c>fastthreadpool.workers.alive</c>, <c>fastthreadpool.timers.pending</c>;
+    /// and the histogram <c>fastthreadpool.job.wait_time</c> (seconds from queued to started, recorded only while
+    /// listened to). Each pool's meter is tagged <c>fastthreadpool.pool.name</c> with its worker name prefix, and is
+    /// disposed when the pool has shut down.</summary>
+    public const string MeterName = "FastThreadPool";
+
     [ThreadStatic]
     private static Worker? t_worker;
 
@@ -43,6 +52,7 @@ public sealed partial class Pool : IDisposable
     private readonly DoneQueue _done;
     private int _completionWaiters;
     private readonly JobTable _table = new();
+    private readonly PoolMetrics _metrics;
     private readonly object _idleGate = new();
 
     // The counters that change on every job, apart from the rest of the pool's fields and from each other by who
@@ -77,7 +87,7 @@ public sealed partial class Pool : IDisposable
 
     /// <summary>Creates a pool with the given options (copied: later changes to them have no effect).</summary>
     /// <param name="options">The options.</param>
-    /// <exception cref="ArgumentNullException"><paramref name="options"/> or its worker name prefix is null.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/>, its worker name prefix or its time provider is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="PoolOptions.MaxWorkers"/> is less than 1, or
     /// <see cref="PoolOptions.DoneMax"/> is negative.</exception>
     public Pool(PoolOptions options)
@@ -95,6 +105,7 @@ public sealed partial class Pool : IDisposable
             DoneMax = options.DoneMax,
             Queue = options.Queue,
             Parking = options.Parking,
+            TimeProvider = options.TimeProvider,
             Faults = options.Faults,
         }.Validated();
         _parking = new FastSemaphore(0, int.MaxValue, _options.Parking);
@@ -106,6 +117,8 @@ public sealed partial class Pool : IDisposable
         _queueFences = _queue is UnboundedMpmcQueue<PoolJob> or BoundedMpmcQueue<PoolJob>;
         _ownQueue = _queue as UnboundedMpmcQueue<PoolJob>;
         _workers = new Worker?[_options.MaxWorkers];
+        Timers = new TimerQueue(this, _options.TimeProvider, _options.Parking, _options.Faults);
+        _metrics = new PoolMetrics(this, _options.WorkerNamePrefix);
     }
 
     /// <summary>The context of the worker running the calling code, or null outside this library's workers.</summary>
@@ -183,6 +196,12 @@ public sealed partial class Pool : IDisposable
 
     /// <summary>Whether <see cref="Shutdown(TimeSpan, bool)"/> (or <see cref="Dispose"/>) has been called.</summary>
     public bool IsStopping => Volatile.Read(ref _stopping) != 0;
+
+    /// <summary>The scheduler's state in one line, for messages of tests that time out.</summary>
+    internal string DebugState =>
+        $"idle {Volatile.Read(ref _hot.Idle)}, searching {Volatile.Read(ref _hot.Searching)}, waking {Volatile.Read(ref _hot.Waking)}, " +
+        $"permits {_parking.CurrentCount}, parked {_parking.WaitingCount}, signaled {_parking.SignaledCount}, started {Volatile.Read(ref _started)}, alive {Alive}, " +
+        $"busy {Busy}, queue empty {_queue.IsEmpty}, first {(Volatile.Read(ref _firstHead) is null ? "empty" : "has jobs")}, due {Volatile.Read(ref _dueCount)}";
 
     // Per-worker counters, summed: a shared counter would move its cache line between the workers on every job.
     private long Sum(Func<Worker, long> counter)
@@ -322,29 +341,26 @@ public sealed partial class Pool : IDisposable
         return job.Id;
     }
 
-    private bool TryAccept(PoolJob job, bool first, bool wait)
+    private bool TryAccept(PoolJob job, bool first, bool wait, AsyncJob? armed = null)
     {
-        // The id is taken only here, after the arguments were checked, so every id is accepted or refused.
         Worker? self = t_worker;
         if (self is not null && self.Pool != this)
         {
             self = null; // a worker of another pool submits like any outside thread
         }
 
-        if (self is not null)
-        {
-            job.Id = self.TakeId(this);
-        }
-        else
-        {
-            job.Id = Interlocked.Increment(ref _hot.LastId);
-        }
-
-        bool registered = _table.Add(job);
+        bool registered = Register(job, self);
         if (Volatile.Read(ref _stopping) != 0)
         {
             Refuse(job, registered);
             throw new PoolStoppedException();
+        }
+
+        // A cancellation token is registered before the job can be seen by a worker.
+        armed?.Arm();
+        if (_metrics.WaitTimeEnabled)
+        {
+            job.QueuedAt = PoolMetrics.Stamp();
         }
 
         bool fence;
@@ -395,8 +411,18 @@ public sealed partial class Pool : IDisposable
         return true;
     }
 
+    /// <summary>Gives the job its id and registers it for <see cref="Cancel(long)"/>; false if it could not be
+    /// registered (see <see cref="JobTable"/>).</summary>
+    private bool Register(PoolJob job, Worker? self = null)
+    {
+        // The id is taken only here, after the arguments were checked, so every id is accepted or refused.
+        job.Id = self is not null ? self.TakeId(this) : Interlocked.Increment(ref _hot.LastId);
+        return _table.Add(job);
+    }
+
     private void Refuse(PoolJob job, bool registered)
     {
+        job.Refused();
         // A full fence before FinishOne reads the waiters (as for every ended job).
         Interlocked.Increment(ref _refused);
         if (registered)
@@ -516,6 +542,11 @@ public sealed partial class Pool : IDisposable
     public int CancelAll()
     {
         int n = 0;
+        while (TakeDue() is { } due)
+        {
+            n += CancelJob(due) ? 1 : 0;
+        }
+
         while (PopFirst() is { } first)
         {
             n += CancelJob(first) ? 1 : 0;
@@ -550,10 +581,17 @@ public sealed partial class Pool : IDisposable
             return false;
         }
 
-        // The job object may still sit in a queue; the worker that takes it sees it cancelled and skips it.
+        // The job object may still sit in a queue; the worker that takes it sees it cancelled and skips it. A timer's
+        // entry leaves the heap at once.
         _table.Remove(job.Id);
+        if (Timers.HasPending)
+        {
+            Timers.Forget(job.Id);
+        }
+
         Interlocked.Increment(ref _cancelled); // a full fence before FinishOne reads the waiters
         FinishOne();
+        job.Ended(this);
         return true;
     }
 
@@ -627,13 +665,27 @@ public sealed partial class Pool : IDisposable
         // Full fence: set before the workers are woken and look at the queues for the last time; pairs with the
         // re-read of _stopping after a submission queues its job (TryAccept).
         Interlocked.Exchange(ref _stopping, 1);
+        foreach (PoolJob timer in Timers.Stop())
+        {
+            CancelJob(timer);
+        }
+
         if (cancelPending)
         {
             CancelAll();
         }
 
         WakeAll();
-        return JoinWorkers(ms);
+        var clock = Stopwatch.StartNew();
+        bool timerEnded = Timers.Join((int)Math.Min(int.MaxValue, ms));
+        long left = ms == Timeout.Infinite ? Timeout.Infinite : Math.Max(0, ms - clock.ElapsedMilliseconds);
+        bool ended = JoinWorkers(left) && timerEnded;
+        if (ended)
+        {
+            _metrics.Dispose();
+        }
+
+        return ended;
     }
 
     /// <summary>Shuts down gracefully and waits for the workers without a time limit.</summary>
@@ -705,6 +757,8 @@ public sealed partial class Pool : IDisposable
             _completed.Release();
         }
 
+        SignalAsyncCompletion();
+
         if (Volatile.Read(ref _idleWaiters) > 0 && Outstanding() == 0)
         {
             lock (_idleGate)
@@ -724,6 +778,11 @@ public sealed partial class Pool : IDisposable
     private PoolJob? FindWork(Worker self, out bool shared, bool polling = false)
     {
         shared = true;
+        if (TakeDue() is { } due)
+        {
+            return due;
+        }
+
         if (PopFirst() is { } first)
         {
             return first;
@@ -758,16 +817,21 @@ public sealed partial class Pool : IDisposable
 
     /// <summary>A cheap look (not exact) for the wake-up hand-on: it avoids reading the queue's enqueue index.</summary>
     private bool MayHaveMoreWork(Worker self) =>
-        Volatile.Read(ref _firstHead) is not null || !self.Deque.IsEmpty || (_ownQueue?.MayHaveItems ?? !_queue.IsEmpty);
+        Volatile.Read(ref _dueCount) != 0 || Volatile.Read(ref _firstHead) is not null || !self.Deque.IsEmpty || (_ownQueue?.MayHaveItems ?? !_queue.IsEmpty);
 
     private bool NothingQueued(Worker self) =>
-        Volatile.Read(ref _firstHead) is null && self.Deque.IsEmpty && _queue.IsEmpty;
+        Volatile.Read(ref _dueCount) == 0 && Volatile.Read(ref _firstHead) is null && self.Deque.IsEmpty && _queue.IsEmpty;
 
     private void RunJob(Worker self, PoolJob job)
     {
         if (!job.TryStart())
         {
             return; // cancelled while queued: counted by the canceller
+        }
+
+        if (job.QueuedAt != 0)
+        {
+            _metrics.RecordWait(job.QueuedAt);
         }
 
         // Busy is read only by the Busy and Pending properties (diagnostics); release stores are enough.
@@ -778,7 +842,7 @@ public sealed partial class Pool : IDisposable
         if (ok)
         {
             Action<PoolJob>? callback = job.DoneCallback ?? _options.DoneCallback;
-            if (callback is not null)
+            if (callback is not null && (job.DoneCallback is not null || job.Reported))
             {
                 try
                 {
@@ -804,11 +868,16 @@ public sealed partial class Pool : IDisposable
         {
             // Report before counting: AsCompleted ends when nothing is outstanding, so a job must be in its queue
             // by the time it stops counting as outstanding.
-            ReportFailed(job);
+            if (job.Reported)
+            {
+                ReportFailed(job);
+            }
+
             Interlocked.Increment(ref self.Failed); // as Done: the worker's own counter, a fence for FinishOne
         }
 
         FinishOne();
+        job.Ended(this); // counted first: a task that completes here sees the pool's counts include its job
     }
 
     private void ReportFailed(PoolJob job)
@@ -868,12 +937,7 @@ public sealed partial class Pool : IDisposable
 
                 if (job is not null)
                 {
-                    if (Volatile.Read(ref _hot.Idle) > 0 && MayHaveMoreWork(self))
-                    {
-                        // More work waits and workers are parked: pass the wake-up on.
-                        WakeOrStart(fence: false);
-                    }
-
+                    HandOn(self);
                     RunJob(self, job);
                     continue;
                 }
@@ -899,6 +963,7 @@ public sealed partial class Pool : IDisposable
                     Interlocked.Decrement(ref _hot.Idle);
                     if (job is not null)
                     {
+                        HandOn(self);
                         RunJob(self, job);
                     }
 
@@ -917,6 +982,17 @@ public sealed partial class Pool : IDisposable
             RunCallback(_options.FinishCallback, self.Context);
             Interlocked.Decrement(ref _alive);
             t_worker = null;
+        }
+    }
+
+    /// <summary>A worker that took a job while more work waits passes the wake-up on: to a parked worker, or to a new
+    /// one while the pool has room. (A submission that saw this worker still counted idle relied on it; without the
+    /// hand-on a job queued then would wait until this worker's job ends.)</summary>
+    private void HandOn(Worker self)
+    {
+        if ((Volatile.Read(ref _hot.Idle) > 0 || Volatile.Read(ref _started) < _workers.Length) && MayHaveMoreWork(self))
+        {
+            WakeOrStart(fence: false);
         }
     }
 

@@ -124,9 +124,23 @@ public abstract class PoolJob
         Volatile.Write(ref _state, FailedState);
     }
 
-    /// <summary>Whether the job goes to <see cref="Pool.Done"/> when it ends done (the pool's own helper jobs do
-    /// not).</summary>
+    /// <summary>Whether the job goes to <see cref="Pool.Done"/> or <see cref="Pool.Failed"/> (or the pool's done and
+    /// failed callbacks) when it ends: the pool's own helper jobs and jobs whose outcome goes to a task do not.</summary>
     internal virtual bool Reported => true;
+
+    /// <summary>Called once the job has ended and has been counted (after it ran, or after it was cancelled).</summary>
+    internal virtual void Ended(Pool pool)
+    {
+    }
+
+    /// <summary>Called when a submission is refused after the job was prepared (the pool was stopping).</summary>
+    internal virtual void Refused()
+    {
+    }
+
+    /// <summary>When the job was queued, in units of <see cref="PoolMetrics"/>'s clock (only while the wait-time
+    /// histogram is listened to). 32 bits, in space the object's layout leaves free.</summary>
+    internal uint QueuedAt;
 
     private protected abstract void Invoke();
 }

@@ -50,6 +50,11 @@ public sealed class PoolOptions
     /// (<see cref="FastSemaphore.DefaultBackend"/>).</summary>
     public ParkingBackend Parking { get; set; } = ParkingBackend.Default;
 
+    /// <summary>The clock of delayed and periodic jobs (<see cref="Pool.SubmitLater(TimeSpan, Action, Action{PoolJob}?)"/>,
+    /// <see cref="Pool.SubmitAt(DateTimeOffset, Action, Action{PoolJob}?)"/>, <see cref="Pool.Schedule(TimeSpan, Action, Action{PoolJob}?, ScheduleMode)"/>).
+    /// Default: <see cref="TimeProvider.System"/>; tests can pass a fake clock and move it by hand.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
     /// <summary>Deliberate faults, for the systematic tests only.</summary>
     internal Primitives.Internal.Fault Faults { get; set; }
 
@@ -61,6 +66,7 @@ public sealed class PoolOptions
         }
 
         ArgumentNullException.ThrowIfNull(WorkerNamePrefix);
+        ArgumentNullException.ThrowIfNull(TimeProvider);
         if (DoneMax < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(DoneMax), DoneMax, "DoneMax is 0 (no limit) or a positive bound.");

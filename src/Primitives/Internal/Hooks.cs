@@ -51,6 +51,10 @@ internal enum Fault
     /// <summary>Not a fault: the pool leaves its worker threads' name and background flag alone, which the systematic
     /// tester cannot intercept.</summary>
     PlainThreads = 1 << 10,
+
+    /// <summary>Pool timers: the timer thread hands due jobs over without looking at whether the pool is stopping,
+    /// so a periodic run made after shutdown is queued where no worker will take it.</summary>
+    FireWithoutStopCheck = 1 << 11,
 }
 
 /// <summary>

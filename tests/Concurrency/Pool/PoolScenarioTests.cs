@@ -18,10 +18,11 @@ public class PoolScenarioTests
     private static FastThreadPool.Pool Create(int workers, Fault faults = Fault.None) =>
         new(new PoolOptions { MaxWorkers = workers, Parking = ParkingBackend.Monitor, KeepDone = false, Faults = faults | Fault.PlainThreads });
 
-    private static void ShutdownAndCheck(FastThreadPool.Pool pool)
+    internal static void ShutdownAndCheck(FastThreadPool.Pool pool)
     {
-        Specification.Assert(pool.Shutdown(), "a worker did not end");
+        Specification.Assert(pool.Shutdown(), "a worker or the timer thread did not end");
         Specification.Assert(pool.Alive == 0, "{0} workers alive after shutdown", pool.Alive);
+        Specification.Assert(pool.TimerCount == 0, "{0} timers left after shutdown", pool.TimerCount);
         long ended = pool.DoneCount + pool.FailedCount + pool.CancelledCount;
         Specification.Assert(pool.SubmittedCount == ended,
             "not conserved: submitted {0}, done {1}, failed {2}, cancelled {3}", pool.SubmittedCount, pool.DoneCount, pool.FailedCount, pool.CancelledCount);

@@ -1,0 +1,125 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using System.Threading.Tasks.Sources;
+
+namespace FastThreadPool;
+
+/// <summary>
+/// A job whose outcome goes to a <see cref="ValueTask"/> instead of the done and failed queues: the job object is the
+/// task's source (no <see cref="Task"/> is allocated). It completes after the job has been counted, with the
+/// result, the exception, or an <see cref="OperationCanceledException"/> when the job was cancelled before it started.
+/// </summary>
+internal abstract class AsyncJob : PoolJob
+{
+    private readonly Pool _pool;
+    private CancellationTokenRegistration _registration;
+
+    private protected AsyncJob(Pool pool, CancellationToken token)
+        : base(null)
+    {
+        _pool = pool;
+        Token = token;
+    }
+
+    public CancellationToken Token { get; }
+
+    internal override bool Reported => false;
+
+    /// <summary>Registers the token before the job is queued, so that its registration is in place (and visible to
+    /// the worker that ends the job) before anyone can end it.</summary>
+    public void Arm()
+    {
+        if (Token.CanBeCanceled)
+        {
+            _registration = Token.UnsafeRegister(static s => ((AsyncJob)s!).CancelByToken(), this);
+        }
+    }
+
+    internal override void Refused() => _registration.Unregister();
+
+    internal override void Ended(Pool pool)
+    {
+        // Unregister, not Dispose: Dispose would wait for a callback that is running right now (which may be the one
+        // that called us).
+        _registration.Unregister();
+        switch (State)
+        {
+            case DoneState:
+                Complete(null);
+                break;
+            case FailedState:
+                Complete(Exception!);
+                break;
+            default:
+                Complete(new OperationCanceledException(Token.IsCancellationRequested ? Token : CancellationToken.None));
+                break;
+        }
+    }
+
+    private protected abstract void Complete(Exception? error);
+
+    private void CancelByToken() => _pool.CancelJobInternal(this);
+}
+
+/// <summary>An <see cref="AsyncJob"/> with its result type (<see cref="VoidResult"/> for jobs without one).</summary>
+internal sealed class AsyncJob<TResult> : AsyncJob, IValueTaskSource<TResult>, IValueTaskSource, IResultHolder<TResult>
+{
+    private readonly Delegate _body;
+    private ManualResetValueTaskSourceCore<TResult> _core;
+    private TResult _value = default!;
+
+    public AsyncJob(Pool pool, Delegate body, CancellationToken token)
+        : base(pool, token)
+    {
+        _body = body;
+    }
+
+    public TResult Value => _value;
+
+    public short Version => _core.Version;
+
+    public override object? Argument => null;
+
+    public override object? Result => typeof(TResult) != typeof(VoidResult) && Status == PoolJobStatus.Done ? _value : null;
+
+    public TResult GetResult(short token) => _core.GetResult(token);
+
+    void IValueTaskSource.GetResult(short token) => _core.GetResult(token);
+
+    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+
+    private protected override void Complete(Exception? error)
+    {
+        if (error is null)
+        {
+            _core.SetResult(_value);
+        }
+        else
+        {
+            _core.SetException(error);
+        }
+    }
+
+    private protected override void Invoke()
+    {
+        switch (_body)
+        {
+            case Func<TResult> f:
+                _value = f();
+                break;
+            case Func<CancellationToken, TResult> f:
+                _value = f(Token);
+                break;
+            case Action a:
+                a();
+                break;
+            default:
+                ((Action<CancellationToken>)_body)(Token);
+                break;
+        }
+    }
+}
