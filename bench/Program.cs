@@ -21,6 +21,8 @@ namespace FastThreadPool.Benchmarks;
 /// <item><description><c>full</c>: the same set with BenchmarkDotNet's default job (separate processes).</description></item>
 /// <item><description><c>dry</c>: every benchmark once (BenchmarkDotNet's Dry job, in-process), so they cannot rot.</description></item>
 /// <item><description><c>scaling</c>: the thread-scaling set (category "scaling"), short in-process job.</description></item>
+/// <item><description><c>precision</c>: only the timer-precision measurement (lateness of delayed jobs against
+/// <c>Task.Delay</c> and <c>System.Threading.Timer</c>); the headline mode runs it too.</description></item>
 /// <item><description><c>summarize DIR</c>: convert the BenchmarkDotNet JSON reports in DIR into the summary files.</description></item>
 /// </list>
 /// Other arguments (e.g. <c>--filter *Queue*</c>, <c>--out DIR</c>) follow the mode; <c>--filter</c> is passed to
@@ -33,6 +35,13 @@ public static class Program
         string mode = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "headline";
         string[] rest = args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args;
         string outDir = TakeOption(ref rest, "--out") ?? Path.Combine(RepoRoot(), "artifacts", "bench");
+
+        if (mode == "precision")
+        {
+            List<SummaryRow> precision = Suites.TimerPrecision.Measure();
+            Summary.Write(precision, outDir, "FastThreadPool timer precision");
+            return 0;
+        }
 
         if (mode == "summarize")
         {
@@ -80,11 +89,23 @@ public static class Program
         if (mode != "dry")
         {
             List<SummaryRow> rows = Summary.ReadBdnReports(Path.Combine(bdnDir, "results"));
+            if (mode != "scaling" && (!hasFilter || FilterValue(rest).Contains("imer", StringComparison.OrdinalIgnoreCase)))
+            {
+                Console.WriteLine("Timer precision (outside BenchmarkDotNet: a latency distribution):");
+                rows.AddRange(Suites.TimerPrecision.Measure());
+            }
+
             Summary.Write(rows, outDir, mode == "scaling" ? "FastThreadPool scaling benchmarks" : "FastThreadPool headline benchmarks");
             Console.WriteLine($"Summary: {Path.Combine(outDir, "summary.json")} and summary.md ({rows.Count} rows)");
         }
 
         return failed ? 1 : 0;
+    }
+
+    private static string FilterValue(string[] args)
+    {
+        int i = Array.IndexOf(args, "--filter");
+        return i >= 0 && i + 1 < args.Length ? string.Join(' ', args.Skip(i + 1)) : "";
     }
 
     private static string? TakeOption(ref string[] args, string name)

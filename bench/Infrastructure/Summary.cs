@@ -147,7 +147,10 @@ public static class Summary
             SummaryRow? baseline = group.FirstOrDefault(r => r.Baseline);
             foreach (SummaryRow r in group.OrderBy(r => r.Baseline ? 0 : r.Ours ? 2 : 1))
             {
-                string ratio = baseline is null ? "-" : r.Baseline ? "1.00 (baseline)" : (baseline.NsPerOp / r.NsPerOp).ToString("0.00", CultureInfo.InvariantCulture);
+                string ratio = baseline is null || baseline.NsPerOp <= 0 ? "-"
+                    : r.Baseline ? "1.00 (baseline)"
+                    : r.NsPerOp <= 0 ? "- (early)"
+                    : (baseline.NsPerOp / r.NsPerOp).ToString("0.00", CultureInfo.InvariantCulture);
                 string threads = r.Threads.ToString(CultureInfo.InvariantCulture) + (r.Threads > cores ? " (oversubscribed)" : "");
                 sb.AppendLine(CultureInfo.InvariantCulture,
                     $"| {r.Suite} | {r.Case} | {r.Impl} | {(r.Ours ? "yes" : "")} | {threads} | {r.NsPerOp:0.00} | {ratio} | {r.AllocBytesPerOp:0.##} |");

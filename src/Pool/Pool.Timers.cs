@@ -160,12 +160,12 @@ public sealed partial class Pool
     /// (each makes a run job, unless the schedule's previous run is still queued or running). All go onto the
     /// FIFO of due jobs in that order.
     /// </summary>
-    internal void FireTimers(List<TimerEntry> due)
+    internal void FireTimers(List<PoolJob> due)
     {
         var batch = new List<PoolJob>(due.Count);
-        foreach (TimerEntry entry in due)
+        foreach (PoolJob timer in due)
         {
-            if (entry.Job is ScheduleJob schedule)
+            if (timer is ScheduleJob schedule)
             {
                 if (schedule.State != PoolJob.QueuedState || schedule.CurrentRun is { State: <= PoolJob.RunningState })
                 {
@@ -184,9 +184,9 @@ public sealed partial class Pool
                 schedule.CurrentRun = run;
                 batch.Add(run);
             }
-            else if (entry.Job.State == PoolJob.QueuedState)
+            else if (timer.State == PoolJob.QueuedState)
             {
-                batch.Add(entry.Job);
+                batch.Add(timer);
             }
         }
 

@@ -584,9 +584,9 @@ public sealed partial class Pool : IDisposable
         // The job object may still sit in a queue; the worker that takes it sees it cancelled and skips it. A timer's
         // entry leaves the heap at once.
         _table.Remove(job.Id);
-        if (Timers.HasPending)
+        if (job.QueuedAt == TimerQueue.InHeap || job is ScheduleJob)
         {
-            Timers.Forget(job.Id);
+            Timers.Forget(job);
         }
 
         Interlocked.Increment(ref _cancelled); // a full fence before FinishOne reads the waiters

@@ -139,7 +139,8 @@ public abstract class PoolJob
     }
 
     /// <summary>When the job was queued, in units of <see cref="PoolMetrics"/>'s clock (only while the wait-time
-    /// histogram is listened to). 32 bits, in space the object's layout leaves free.</summary>
+    /// histogram is listened to); <see cref="TimerQueue.InHeap"/> while the job holds a live slot in the timer heap.
+    /// 32 bits, in space the object's layout leaves free.</summary>
     internal uint QueuedAt;
 
     private protected abstract void Invoke();

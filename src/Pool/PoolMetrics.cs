@@ -46,11 +46,12 @@ internal sealed class PoolMetrics : IDisposable
     /// <summary>Whether anyone listens to the wait-time histogram now.</summary>
     public bool WaitTimeEnabled => _waitTime.Enabled;
 
-    /// <summary>Now, in microseconds, in 32 bits (wraps every 71 minutes; never 0, which means "not stamped").</summary>
+    /// <summary>Now, in microseconds, in 32 bits (wraps every 71 minutes; never 0, which means "not stamped", nor
+    /// <see cref="TimerQueue.InHeap"/>).</summary>
     public static uint Stamp()
     {
         uint now = (uint)(Stopwatch.GetTimestamp() / TicksPerMicrosecond);
-        return now == 0 ? 1 : now;
+        return now is 0 or TimerQueue.InHeap ? 1 : now;
     }
 
     /// <summary>Records the wait of a job stamped at <paramref name="queuedAt"/> (waits over 71 minutes wrap).</summary>

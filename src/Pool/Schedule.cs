@@ -30,8 +30,6 @@ internal abstract class ScheduleJob(long interval, ScheduleMode mode, Action<Poo
 
     public ScheduleMode Mode { get; } = mode;
 
-    public TimerEntry? Entry { get; set; }
-
     public Action<PoolJob>? RunDone { get; } = runDone;
 
     public PoolJob? CurrentRun
@@ -84,9 +82,9 @@ internal abstract class ScheduledRunBase(ScheduleJob owner, Action<PoolJob>? don
     /// <summary>A fixed-delay schedule is due again one interval after this run ended (or was cancelled).</summary>
     internal override void Ended(Pool pool)
     {
-        if (Owner.Mode == ScheduleMode.FixedDelay && Owner.State == QueuedState && Owner.Entry is { } entry)
+        if (Owner.Mode == ScheduleMode.FixedDelay && Owner.State == QueuedState)
         {
-            pool.Timers.Rearm(entry, pool.Timers.Now + Owner.Interval);
+            pool.Timers.Rearm(Owner, pool.Timers.Now + Owner.Interval);
         }
     }
 }

@@ -15,26 +15,41 @@ namespace FastThreadPool;
 /// provider (for example a fake clock in tests) wakes it.
 /// </summary>
 /// <remarks>
-/// The timer thread never runs user code: it moves jobs, and makes the run jobs of periodic schedules. Cancelling
-/// removes the entry from the heap at once (O(log n)), so cancelled timers hold no memory.
+/// The timer thread never runs user code: it moves jobs, and makes the run jobs of periodic schedules. The heap holds
+/// (deadline, sequence, job) values, so a pending timer costs its job and one heap slot. A job in the heap carries
+/// <see cref="InHeap"/> in <see cref="PoolJob.QueuedAt"/> (the field is otherwise the wait-time stamp). Cancelling is
+/// O(1) and takes no lock: the canceller claims the mark with a CAS and leaves the slot behind as garbage, which the
+/// timer thread drops when it reaches it; when garbage outnumbers live timers, the heap is rebuilt without it (O(n),
+/// so O(1) amortized per cancel) and shrinks, so cancelled timers hold at most as much memory as live ones.
 /// </remarks>
 internal sealed class TimerQueue
 {
+    /// <summary>The <see cref="PoolJob.QueuedAt"/> of a job whose slot in the heap is live (never a wait-time stamp).</summary>
+    public const uint InHeap = uint.MaxValue;
+
+    private struct Node
+    {
+        public long Due;
+        public long Sequence;
+        public PoolJob Job;
+    }
+
     private readonly Pool _pool;
     private readonly TimeProvider _time;
     private readonly bool _systemClock;
     private readonly long _epoch;
     private readonly Fault _faults;
     private readonly object _lock = new();
-    private readonly Dictionary<long, TimerEntry> _byId = new();
+    private readonly HashSet<ScheduleJob> _schedules = [];
     private readonly FastSemaphore _signal;
-    private TimerEntry[] _heap = new TimerEntry[16];
+    private Node[] _heap = new Node[16];
     private int _count;
+    private int _garbage; // slots of cancelled jobs still in the heap (changed with Interlocked: cancellers hold no lock)
+    private int _pending; // live timers: delayed jobs in the heap and schedules
     private long _sequence;
     private bool _stopped;
     private bool _wakePending;
     private long _sleepingUntil = long.MaxValue;
-    private int _pending; // _byId.Count, readable without the lock
     private Thread? _thread;
     private ITimer? _providerTimer;
 
@@ -49,18 +64,10 @@ internal sealed class TimerQueue
     }
 
     /// <summary>Timers pending (delayed jobs not yet due, and periodic schedules not cancelled).</summary>
-    public int Count
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _byId.Count;
-            }
-        }
-    }
+    public int Count => Math.Max(0, Volatile.Read(ref _pending));
 
-    /// <summary>Entries in the heap now (a fixed-delay schedule leaves it while its run is queued or running).</summary>
+    /// <summary>Slots in the heap now, live or garbage (a fixed-delay schedule leaves it while its run is queued or
+    /// running).</summary>
     internal int HeapCount
     {
         get
@@ -68,6 +75,18 @@ internal sealed class TimerQueue
             lock (_lock)
             {
                 return _count;
+            }
+        }
+    }
+
+    /// <summary>Live slots in the heap now.</summary>
+    internal int LiveInHeap
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _count - Volatile.Read(ref _garbage);
             }
         }
     }
@@ -83,9 +102,6 @@ internal sealed class TimerQueue
             }
         }
     }
-
-    /// <summary>Whether any timer may be pending (a cheap look: cancelling an ordinary job skips the lock).</summary>
-    public bool HasPending => Volatile.Read(ref _pending) != 0;
 
     /// <summary>Now, in ticks since the queue was made.</summary>
     public long Now => _time.GetElapsedTime(_epoch).Ticks;
@@ -117,12 +133,6 @@ internal sealed class TimerQueue
     /// <summary>Adds a timer for an accepted job (registered, id taken); false if the timers have stopped.</summary>
     public bool Add(PoolJob job, long due)
     {
-        var entry = new TimerEntry(job);
-        if (job is ScheduleJob schedule)
-        {
-            schedule.Entry = entry;
-        }
-
         bool start;
         lock (_lock)
         {
@@ -131,15 +141,19 @@ internal sealed class TimerQueue
                 return false;
             }
 
-            _byId.Add(job.Id, entry);
-            Volatile.Write(ref _pending, _byId.Count);
-            Insert(entry, due);
+            if (job is ScheduleJob schedule)
+            {
+                _schedules.Add(schedule);
+            }
+
+            Interlocked.Increment(ref _pending);
+            int index = Insert(job, due);
             start = _thread is null;
             if (start)
             {
                 _thread = new Thread(Run);
             }
-            else if (entry.Index == 0 && due < _sleepingUntil)
+            else if (index == 0 && due < _sleepingUntil)
             {
                 WakeLocked();
             }
@@ -153,35 +167,52 @@ internal sealed class TimerQueue
         return true;
     }
 
-    /// <summary>Takes a cancelled job's timer out of the heap, if it has one.</summary>
-    public void Forget(long id)
+    /// <summary>After a job was cancelled (its state CAS won): if it holds a live slot in the heap, the slot becomes
+    /// garbage. A schedule also leaves the set of schedules.</summary>
+    public void Forget(PoolJob job)
     {
-        lock (_lock)
+        if (Interlocked.CompareExchange(ref job.QueuedAt, 0, InHeap) == InHeap)
         {
-            if (_byId.Remove(id, out TimerEntry? entry))
+            // The slot is ours to discard: the timer thread, which takes a slot with the same CAS, will drop it.
+            if (job is not ScheduleJob)
             {
-                Volatile.Write(ref _pending, _byId.Count);
-                if (entry.Index >= 0)
+                Interlocked.Decrement(ref _pending);
+            }
+
+            int garbage = Interlocked.Increment(ref _garbage);
+            if (garbage > 64 && garbage > Volatile.Read(ref _count) / 2)
+            {
+                lock (_lock)
                 {
-                    RemoveAt(entry.Index);
+                    Compact();
+                }
+            }
+        }
+
+        if (job is ScheduleJob schedule)
+        {
+            lock (_lock)
+            {
+                if (_schedules.Remove(schedule))
+                {
+                    Interlocked.Decrement(ref _pending);
                 }
             }
         }
     }
 
     /// <summary>Puts a fixed-delay schedule back in the heap once its run has ended.</summary>
-    public void Rearm(TimerEntry entry, long due)
+    public void Rearm(ScheduleJob schedule, long due)
     {
         lock (_lock)
         {
-            // Not if it was cancelled meanwhile (then it is no longer in _byId), or if the timers stopped.
-            if (_stopped || entry.Index >= 0 || !_byId.ContainsKey(entry.Job.Id))
+            // Not if it was cancelled meanwhile (then it is no longer in _schedules), or if the timers stopped.
+            if (_stopped || !_schedules.Contains(schedule) || schedule.QueuedAt == InHeap)
             {
                 return;
             }
 
-            Insert(entry, due);
-            if (entry.Index == 0 && due < _sleepingUntil)
+            if (Insert(schedule, due) == 0 && due < _sleepingUntil)
             {
                 WakeLocked();
             }
@@ -192,26 +223,28 @@ internal sealed class TimerQueue
     /// additions fail, and the timer thread ends.</summary>
     public List<PoolJob> Stop()
     {
-        var pending = new List<PoolJob>();
         lock (_lock)
         {
-            if (!_stopped)
+            if (_stopped)
             {
-                _stopped = true;
-                foreach (TimerEntry entry in _byId.Values)
-                {
-                    pending.Add(entry.Job);
-                }
-
-                _byId.Clear();
-                Volatile.Write(ref _pending, 0);
-                Array.Clear(_heap, 0, _count);
-                _count = 0;
-                WakeLocked();
+                return [];
             }
-        }
 
-        return pending;
+            _stopped = true;
+            List<PoolJob> pending = PendingLocked();
+            for (int i = 0; i < _count; i++)
+            {
+                Interlocked.CompareExchange(ref _heap[i].Job.QueuedAt, 0, InHeap);
+            }
+
+            Array.Clear(_heap, 0, _count);
+            _count = 0;
+            _garbage = 0;
+            _schedules.Clear();
+            Volatile.Write(ref _pending, 0);
+            WakeLocked();
+            return pending;
+        }
     }
 
     /// <summary>Every pending timer's job (for <c>CancelAll(timers: true)</c>).</summary>
@@ -219,16 +252,23 @@ internal sealed class TimerQueue
     {
         lock (_lock)
         {
-            return new List<PoolJob>(EntriesJobs());
+            return PendingLocked();
         }
     }
 
-    private IEnumerable<PoolJob> EntriesJobs()
+    private List<PoolJob> PendingLocked()
     {
-        foreach (TimerEntry entry in _byId.Values)
+        var pending = new List<PoolJob>(_schedules);
+        for (int i = 0; i < _count; i++)
         {
-            yield return entry.Job;
+            PoolJob job = _heap[i].Job;
+            if (job is not ScheduleJob && Volatile.Read(ref job.QueuedAt) == InHeap)
+            {
+                pending.Add(job);
+            }
         }
+
+        return pending;
     }
 
     /// <summary>Waits for the timer thread to end (after <see cref="Stop"/>).</summary>
@@ -260,7 +300,7 @@ internal sealed class TimerQueue
             Thread.CurrentThread.IsBackground = true;
         }
 
-        var due = new List<TimerEntry>();
+        var due = new List<PoolJob>();
         while (true)
         {
             long wait;
@@ -288,15 +328,14 @@ internal sealed class TimerQueue
 
             if (_systemClock || wait == long.MaxValue)
             {
-                // Round up: never wake before the deadline (a job runs late, never early).
-                int ms = wait == long.MaxValue ? Timeout.Infinite : (int)Math.Min(int.MaxValue - 1, (wait / TimeSpan.TicksPerMillisecond) + (wait % TimeSpan.TicksPerMillisecond != 0 ? 1 : 0));
-                _signal.Wait(ms);
+                // To the microsecond, rounded up: never wake before the deadline (a job runs late, never early).
+                _signal.Wait(wait == long.MaxValue ? Timeout.InfiniteTimeSpan : TimeSpan.FromTicks(Math.Min(wait, (int.MaxValue - 1) * TimeSpan.TicksPerMillisecond)));
             }
             else
             {
-                // Another clock (a fake one in tests): let it tell us when the deadline has come.
-                // The provider's timer counts from its own now at Change: set it again if the clock moved between our
-                // reading and the Change, so that it fires exactly at the deadline.
+                // Another clock (a fake one in tests): let it tell us when the deadline has come. The provider's timer
+                // counts from its own now at Change: set it again if the clock moved between our reading and the Change,
+                // so that it fires exactly at the deadline.
                 ITimer timer = _providerTimer ??= _time.CreateTimer(static s => ((TimerQueue)s!).Wake(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
                 long deadline = _sleepingUntil;
                 long before;
@@ -325,93 +364,133 @@ internal sealed class TimerQueue
         }
     }
 
-    /// <summary>Moves what is due into <paramref name="due"/>, in deadline order; periodic entries get their next
-    /// deadline (fixed rate) or leave the heap until their run ends (fixed delay).</summary>
-    private void TakeDue(long now, List<TimerEntry> due)
+    /// <summary>Moves what is due into <paramref name="due"/>, in deadline order, dropping garbage; periodic schedules
+    /// get their next deadline (fixed rate) or leave the heap until their run ends (fixed delay).</summary>
+    private void TakeDue(long now, List<PoolJob> due)
     {
         while (_count > 0 && _heap[0].Due <= now)
         {
-            TimerEntry entry = _heap[0];
-            due.Add(entry);
-            if (entry.Job is ScheduleJob { Mode: ScheduleMode.FixedRate } schedule)
+            Node node = _heap[0];
+            RemoveRoot();
+
+            // The same CAS as a canceller's: whoever takes the mark owns the slot.
+            if (Interlocked.CompareExchange(ref node.Job.QueuedAt, 0, InHeap) != InHeap)
             {
-                // On the grid first + k * interval, never drifting; ticks missed while late are skipped, not replayed.
-                long late = now - entry.Due;
-                long next = entry.Due + (((late / schedule.Interval) + 1) * schedule.Interval);
-                RemoveAt(0);
-                Insert(entry, next);
+                Interlocked.Decrement(ref _garbage); // cancelled while waiting here
+                continue;
+            }
+
+            if (node.Job is ScheduleJob schedule)
+            {
+                if (schedule.State != PoolJob.QueuedState)
+                {
+                    continue; // cancelled while out of the heap's mark (between a take and a re-insert)
+                }
+
+                due.Add(schedule);
+                if (schedule.Mode == ScheduleMode.FixedRate)
+                {
+                    // On the grid first + k * interval, never drifting; ticks missed while late are skipped, not replayed.
+                    long late = now - node.Due;
+                    Insert(schedule, node.Due + (((late / schedule.Interval) + 1) * schedule.Interval));
+                }
             }
             else
             {
-                RemoveAt(0);
-                if (entry.Job is not ScheduleJob)
-                {
-                    _byId.Remove(entry.Job.Id);
-                    Volatile.Write(ref _pending, _byId.Count);
-                }
+                Interlocked.Decrement(ref _pending);
+                due.Add(node.Job);
             }
         }
     }
 
     // ---- The heap (under _lock) ------------------------------------------------------------------------------
 
-    private void Insert(TimerEntry entry, long due)
+    private int Insert(PoolJob job, long due)
     {
-        entry.Due = due;
-        entry.Sequence = ++_sequence;
         if (_count == _heap.Length)
         {
             Array.Resize(ref _heap, _count * 2);
         }
 
-        _heap[_count] = entry;
-        entry.Index = _count;
-        _count++;
-        SiftUp(entry.Index);
+        Volatile.Write(ref job.QueuedAt, InHeap);
+        int index = _count;
+        _heap[index] = new Node { Due = due, Sequence = ++_sequence, Job = job };
+        Volatile.Write(ref _count, index + 1);
+        return SiftUp(index);
     }
 
-    private void RemoveAt(int index)
+    private void RemoveRoot()
     {
-        TimerEntry removed = _heap[index];
-        removed.Index = -1;
-        _count--;
-        if (index != _count)
+        int last = _count - 1;
+        Volatile.Write(ref _count, last);
+        if (last > 0)
         {
-            TimerEntry last = _heap[_count];
-            _heap[index] = last;
-            last.Index = index;
-            SiftDown(index);
-            SiftUp(last.Index);
+            _heap[0] = _heap[last];
+            SiftDown(0);
         }
 
-        _heap[_count] = null!;
-        if (_heap.Length > 64 && _count < _heap.Length / 4)
+        _heap[last] = default;
+    }
+
+    /// <summary>Rebuilds the heap from its live slots (Floyd's heapify, O(n)) and shrinks the array.</summary>
+    private void Compact()
+    {
+        int live = 0;
+        int dropped = 0;
+        for (int i = 0; i < _count; i++)
         {
-            Array.Resize(ref _heap, _heap.Length / 2); // cancelled timers give their memory back
+            if (Volatile.Read(ref _heap[i].Job.QueuedAt) == InHeap)
+            {
+                _heap[live++] = _heap[i];
+            }
+            else
+            {
+                dropped++;
+            }
+        }
+
+        Array.Clear(_heap, live, _count - live);
+        Volatile.Write(ref _count, live);
+        Interlocked.Add(ref _garbage, -dropped);
+        for (int i = (live / 2) - 1; i >= 0; i--)
+        {
+            SiftDown(i);
+        }
+
+        int size = 16;
+        while (size < live * 2)
+        {
+            size *= 2;
+        }
+
+        if (size < _heap.Length)
+        {
+            Array.Resize(ref _heap, size);
         }
     }
 
-    private void SiftUp(int index)
+    private int SiftUp(int index)
     {
-        TimerEntry entry = _heap[index];
+        Node node = _heap[index];
         while (index > 0)
         {
             int parent = (index - 1) / 2;
-            if (!Earlier(entry, _heap[parent]))
+            if (!Earlier(node, _heap[parent]))
             {
                 break;
             }
 
-            Place(_heap[parent], index);
+            _heap[index] = _heap[parent];
             index = parent;
         }
 
-        Place(entry, index);
+        _heap[index] = node;
+        return index;
     }
 
     private void SiftDown(int index)
     {
-        TimerEntry entry = _heap[index];
+        Node node = _heap[index];
         while (true)
         {
             int child = (2 * index) + 1;
@@ -425,32 +504,17 @@ internal sealed class TimerQueue
                 child++;
             }
 
-            if (!Earlier(_heap[child], entry))
+            if (!Earlier(_heap[child], node))
             {
                 break;
             }
 
-            Place(_heap[child], index);
+            _heap[index] = _heap[child];
             index = child;
         }
 
-        Place(entry, index);
+        _heap[index] = node;
     }
 
-    private void Place(TimerEntry entry, int index)
-    {
-        _heap[index] = entry;
-        entry.Index = index;
-    }
-
-    private static bool Earlier(TimerEntry a, TimerEntry b) => a.Due < b.Due || (a.Due == b.Due && a.Sequence < b.Sequence);
-}
-
-/// <summary>A pending timer: a delayed job, or a periodic schedule.</summary>
-internal sealed class TimerEntry(PoolJob job)
-{
-    public readonly PoolJob Job = job;
-    public long Due;
-    public long Sequence;
-    public int Index = -1;
+    private static bool Earlier(in Node a, in Node b) => a.Due < b.Due || (a.Due == b.Due && a.Sequence < b.Sequence);
 }

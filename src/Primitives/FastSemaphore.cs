@@ -200,7 +200,7 @@ public sealed class FastSemaphore
     /// taken then).</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than
     /// <see cref="Timeout.InfiniteTimeSpan"/>) or greater than <see cref="int.MaxValue"/> milliseconds.</exception>
-    public bool Wait(TimeSpan timeout) => Wait(ToMilliseconds(timeout), default);
+    public bool Wait(TimeSpan timeout) => Wait(timeout, default);
 
     /// <summary>Takes a permit, waiting at most <paramref name="timeout"/> unless <paramref name="cancellationToken"/>
     /// is cancelled first.</summary>
@@ -211,7 +211,18 @@ public sealed class FastSemaphore
     /// <see cref="Timeout.InfiniteTimeSpan"/>) or greater than <see cref="int.MaxValue"/> milliseconds.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before a permit
     /// was taken.</exception>
-    public bool Wait(TimeSpan timeout, CancellationToken cancellationToken) => Wait(ToMilliseconds(timeout), cancellationToken);
+    public bool Wait(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        // Kept to the microsecond (a timeout is not rounded to whole milliseconds), within the same range.
+        int ms = ToMilliseconds(timeout);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (TryWait())
+        {
+            return true;
+        }
+
+        return ms != 0 && WaitSlow(ms == Timeout.Infinite ? Timeout.Infinite : (timeout.Ticks + 9) / 10, cancellationToken);
+    }
 
     /// <summary>Takes a permit, waiting at most <paramref name="millisecondsTimeout"/> milliseconds unless
     /// <paramref name="cancellationToken"/> is cancelled first.</summary>
@@ -231,7 +242,7 @@ public sealed class FastSemaphore
             return true;
         }
 
-        return millisecondsTimeout != 0 && WaitSlow(millisecondsTimeout, cancellationToken);
+        return millisecondsTimeout != 0 && WaitSlow(millisecondsTimeout == Timeout.Infinite ? Timeout.Infinite : millisecondsTimeout * 1000L, cancellationToken);
     }
 
     private static int ToMilliseconds(TimeSpan timeout)
@@ -245,9 +256,9 @@ public sealed class FastSemaphore
         return (int)ms;
     }
 
-    private bool WaitSlow(int millisecondsTimeout, CancellationToken cancellationToken)
+    private bool WaitSlow(long microsecondsTimeout, CancellationToken cancellationToken)
     {
-        long deadline = millisecondsTimeout == Timeout.Infinite ? long.MaxValue : _lot.Parker.Now + millisecondsTimeout;
+        long deadline = microsecondsTimeout == Timeout.Infinite ? long.MaxValue : _lot.Parker.Now + microsecondsTimeout;
 
         // Spin a little: a release is often only a few hundred nanoseconds away, and parking costs microseconds.
         // Spinners are counted in the word, so a release does not wake a parked thread for a permit that a spinner

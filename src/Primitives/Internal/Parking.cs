@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading;
@@ -12,16 +13,22 @@ namespace FastThreadPool.Primitives.Internal;
 /// </summary>
 internal abstract class Parker
 {
-    /// <summary>The clock that deadlines are measured on, in milliseconds (<see cref="Environment.TickCount64"/>;
-    /// a test backend may substitute a logical clock).</summary>
-    public virtual long Now => Environment.TickCount64;
+    private static readonly long TicksPerMicrosecond = Stopwatch.Frequency / 1_000_000;
+    private static readonly double MicrosecondsPerTick = 1e6 / Stopwatch.Frequency;
+
+    /// <summary>The clock that deadlines are measured on, in microseconds (<see cref="Stopwatch"/>: fine-grained, where
+    /// <see cref="Environment.TickCount64"/> moves in steps of up to 4 ms on Linux; a test backend may substitute a
+    /// logical clock).</summary>
+    public virtual long Now => Microseconds(Stopwatch.GetTimestamp());
+
+    private static long Microseconds(long timestamp) =>
+        TicksPerMicrosecond > 0 && Stopwatch.Frequency % 1_000_000 == 0 ? timestamp / TicksPerMicrosecond : (long)(timestamp * MicrosecondsPerTick);
 
     /// <summary>A node for the calling thread (cached per thread and backend).</summary>
     public abstract ParkNode NodeForCurrentThread();
 
     /// <summary>Blocks until <see cref="ParkNode.Word"/> is no longer <see cref="ParkNode.Waiting"/> or until
-    /// <paramref name="deadline"/> (a <see cref="Environment.TickCount64"/> value; <see cref="long.MaxValue"/> for
-    /// none) passes. May return early (spuriously); callers re-check.</summary>
+    /// <paramref name="deadline"/> (a <see cref="Now"/> value; <see cref="long.MaxValue"/> for none) passes. May return early (spuriously); callers re-check.</summary>
     public abstract void Block(ParkNode node, long deadline);
 
     /// <summary>Wakes the thread blocked on <paramref name="node"/> (after its state was changed).</summary>
@@ -283,7 +290,7 @@ internal sealed class MonitorParker : Parker
                 long left = deadline - Now;
                 if (left > 0)
                 {
-                    Monitor.Wait(node, (int)Math.Min(left, int.MaxValue));
+                    Monitor.Wait(node, (int)Math.Min((left + 999) / 1000, int.MaxValue)); // rounded up to milliseconds
                 }
             }
         }
@@ -347,8 +354,8 @@ internal sealed unsafe class FutexParker : Parker
         }
 
         Timespec ts;
-        ts.Seconds = left / 1000;
-        ts.Nanoseconds = left % 1000 * 1_000_000;
+        ts.Seconds = left / 1_000_000;
+        ts.Nanoseconds = left % 1_000_000 * 1000;
         Futex(address, FutexWaitPrivate, ParkNode.Waiting, &ts);
     }
 
