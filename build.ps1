@@ -14,7 +14,7 @@
               -Strategies. Every bug is printed with its reproducible trace and the command that replays it.
       bench   The main job: the headline benchmark set, ours against the BCL peers, in a short in-process
               BenchmarkDotNet configuration. Prints the table with ratios and writes artifacts/bench/summary.json
-              and summary.md. -Full runs BenchmarkDotNet's default jobs; -Filter passes a filter through.
+              and summary.md. -Full runs BenchmarkDotNet's default jobs; -Filter passes a filter through (several patterns separated by commas).
       dry     Every benchmark once (BenchmarkDotNet's Dry job), so that none of them rots.
       scaling The thread-scaling benchmarks (meant for a machine with 16 cores).
       publish The benchmarks published self-contained for linux-x64 and packed as artifacts/bench-linux-x64.tar.xz,
@@ -149,7 +149,8 @@ switch ($Verb) {
         Invoke-Dotnet tool restore
         $mode = if ($Verb -eq 'bench') { if ($Full) { 'full' } else { 'headline' } } else { $Verb }
         $benchArgs = @('run', '-c', 'Release', '--project', 'bench/FastThreadPool.Benchmarks.csproj', '--', $mode)
-        if ($Filter) { $benchArgs += @('--filter', $Filter) }
+        # Several patterns: "a,b" (one argument) or -Filter a,b.
+        if ($Filter) { $benchArgs += @('--filter') + @($Filter -split ',' | Where-Object { $_ }) }
         Invoke-Dotnet @benchArgs
     }
     'publish' {

@@ -6,17 +6,17 @@ using System.Threading.Tasks.Sources;
 namespace FastThreadPool;
 
 /// <summary>
-/// A job whose outcome goes to a <see cref="ValueTask"/> instead of the done and failed queues: the job object is the
-/// task's source (no <see cref="Task"/> is allocated). It completes after the job has been counted, with the
-/// result, the exception, or an <see cref="OperationCanceledException"/> when the job was cancelled before it started.
+/// A job submitted with a <see cref="CancellationToken"/>: cancelling the token before the job starts cancels the job
+/// (as <see cref="Pool.Cancel(long)"/> does); the running job can be handed the token. The registration on the token is
+/// made before the job is queued and removed when the job ends, so a long-lived token does not keep ended jobs alive.
 /// </summary>
-internal abstract class AsyncJob : PoolJob
+internal abstract class TokenJob : PoolJob
 {
     private readonly Pool _pool;
     private CancellationTokenRegistration _registration;
 
-    private protected AsyncJob(Pool pool, CancellationToken token)
-        : base(null)
+    private protected TokenJob(Pool pool, CancellationToken token, Action<PoolJob>? done)
+        : base(done)
     {
         _pool = pool;
         Token = token;
@@ -24,15 +24,13 @@ internal abstract class AsyncJob : PoolJob
 
     public CancellationToken Token { get; }
 
-    internal override bool Reported => false;
-
     /// <summary>Registers the token before the job is queued, so that its registration is in place (and visible to
     /// the worker that ends the job) before anyone can end it.</summary>
     public void Arm()
     {
         if (Token.CanBeCanceled)
         {
-            _registration = Token.UnsafeRegister(static s => ((AsyncJob)s!).CancelByToken(), this);
+            _registration = Token.UnsafeRegister(static s => ((TokenJob)s!).CancelByToken(), this);
         }
     }
 
@@ -43,6 +41,57 @@ internal abstract class AsyncJob : PoolJob
         // Unregister, not Dispose: Dispose would wait for a callback that is running right now (which may be the one
         // that called us).
         _registration.Unregister();
+        OnEnded();
+    }
+
+    private protected virtual void OnEnded()
+    {
+    }
+
+    private void CancelByToken() => _pool.CancelJobInternal(this);
+}
+
+/// <summary>A job with a token whose outcome goes to <see cref="Pool.Done"/> or <see cref="Pool.Failed"/> like any
+/// other (<see cref="Pool.Submit(Action{CancellationToken}, CancellationToken)"/>).</summary>
+internal sealed class CancellableJob<TResult>(Pool pool, Delegate body, CancellationToken token) : TokenJob(pool, token, null), IResultHolder<TResult>
+{
+    private TResult _value = default!;
+
+    public TResult Value => _value;
+
+    public override object? Argument => null;
+
+    public override object? Result => typeof(TResult) != typeof(VoidResult) && Status == PoolJobStatus.Done ? _value : null;
+
+    private protected override void Invoke()
+    {
+        if (body is Func<CancellationToken, TResult> f)
+        {
+            _value = f(Token);
+        }
+        else
+        {
+            ((Action<CancellationToken>)body)(Token);
+        }
+    }
+}
+
+/// <summary>
+/// A job whose outcome goes to a <see cref="ValueTask"/> instead of the done and failed queues: the job object is the
+/// task's source (no <see cref="Task"/> is allocated). It completes after the job has been counted, with the
+/// result, the exception, or an <see cref="OperationCanceledException"/> when the job was cancelled before it started.
+/// </summary>
+internal abstract class AsyncJob : TokenJob
+{
+    private protected AsyncJob(Pool pool, CancellationToken token)
+        : base(pool, token, null)
+    {
+    }
+
+    internal override bool Reported => false;
+
+    private protected override void OnEnded()
+    {
         switch (State)
         {
             case DoneState:
@@ -58,8 +107,6 @@ internal abstract class AsyncJob : PoolJob
     }
 
     private protected abstract void Complete(Exception? error);
-
-    private void CancelByToken() => _pool.CancelJobInternal(this);
 }
 
 /// <summary>An <see cref="AsyncJob"/> with its result type (<see cref="VoidResult"/> for jobs without one).</summary>

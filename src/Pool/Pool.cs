@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading;
 using FastThreadPool.Primitives;
@@ -287,6 +288,37 @@ public sealed partial class Pool : IDisposable
     public long Submit<TArg, TResult>(Func<TArg, TResult> job, TArg arg, Action<PoolJob> done) =>
         Accept(new FuncJob<TArg, TResult>(Checked(job), arg, Checked(done, nameof(done))), first: false);
 
+    /// <summary>Queues a job that can be cancelled with a token: cancelling <paramref name="cancellationToken"/> before
+    /// the job starts cancels it (as <see cref="Cancel(long)"/> does, counted in <see cref="CancelledCount"/>); the
+    /// running job receives the token, to stop early if it wants. A token that is already cancelled gives a job that
+    /// ends cancelled at once.</summary>
+    /// <param name="job">The job; it receives <paramref name="cancellationToken"/>.</param>
+    /// <param name="cancellationToken">Cancels the job while it is queued.</param>
+    /// <returns>The job's id.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="job"/> is null.</exception>
+    /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
+    public long Submit(Action<CancellationToken> job, CancellationToken cancellationToken)
+    {
+        var j = new CancellableJob<VoidResult>(this, Checked(job), cancellationToken);
+        TryAccept(j, first: false, wait: true, armed: j);
+        return j.Id;
+    }
+
+    /// <summary>Queues a job that produces a result and can be cancelled with a token (see
+    /// <see cref="Submit(Action{CancellationToken}, CancellationToken)"/>).</summary>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="job">The job; it receives <paramref name="cancellationToken"/>.</param>
+    /// <param name="cancellationToken">Cancels the job while it is queued.</param>
+    /// <returns>The job's id.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="job"/> is null.</exception>
+    /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
+    public long Submit<TResult>(Func<CancellationToken, TResult> job, CancellationToken cancellationToken)
+    {
+        var j = new CancellableJob<TResult>(this, Checked(job), cancellationToken);
+        TryAccept(j, first: false, wait: true, armed: j);
+        return j.Id;
+    }
+
     /// <summary>Queues a job at the head: it runs before every job still queued by <c>Submit</c>; among several
     /// <c>SubmitFirst</c> jobs, the latest runs first.</summary>
     /// <param name="job">The job.</param>
@@ -341,7 +373,7 @@ public sealed partial class Pool : IDisposable
         return job.Id;
     }
 
-    private bool TryAccept(PoolJob job, bool first, bool wait, AsyncJob? armed = null)
+    private bool TryAccept(PoolJob job, bool first, bool wait, TokenJob? armed = null)
     {
         Worker? self = t_worker;
         if (self is not null && self.Pool != this)
@@ -900,6 +932,9 @@ public sealed partial class Pool : IDisposable
         }
     }
 
+    // Compiled optimized at once: the loop never returns, so with tiered compilation it would run as on-stack-replacement
+    // code forever (which calls back into the runtime on every pass), never as a fully optimized method.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WorkerLoop(Worker self)
     {
         // Named, and a background thread so that a pool that is never disposed does not keep the process alive.

@@ -175,6 +175,56 @@ public class AsyncTests
     }
 
     [Fact]
+    public void SubmitWithATokenCancelsTheQueuedJobAndHandsTheTokenToARunningOne()
+    {
+        var pool = new FastThreadPool.Pool(1);
+        using var gate = new ManualResetEventSlim();
+        BlockTheWorker(pool, gate);
+        using var cts = new CancellationTokenSource();
+        int ran = 0;
+        long queued = pool.Submit(_ => { Interlocked.Increment(ref ran); }, cts.Token);
+        long withResult = pool.Submit(token => token.CanBeCanceled ? 0 : 7, CancellationToken.None);
+        cts.Cancel();
+        Assert.Equal(1, pool.CancelledCount);
+        Assert.False(pool.Cancel(queued));
+
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        long already = pool.Submit(_ => { Interlocked.Increment(ref ran); }, cancelled.Token);
+        Assert.Equal(2, pool.CancelledCount);
+        Assert.True(already > queued);
+
+        using var late = new CancellationTokenSource();
+        using var started = new ManualResetEventSlim();
+        long running = pool.Submit(token =>
+        {
+            started.Set();
+            while (!token.IsCancellationRequested)
+            {
+                Thread.Yield();
+            }
+
+            return 42;
+        }, late.Token);
+        gate.Set();
+        Assert.True(started.Wait(Patience));
+        late.Cancel(); // too late to cancel: the job sees the token and returns
+        Assert.True(pool.WaitIdle(Patience));
+        Assert.Equal(0, ran);
+        Assert.Equal(2, pool.CancelledCount);
+        var done = new Dictionary<long, PoolJob>();
+        while (pool.Done.TryDequeue(out PoolJob? job))
+        {
+            done[job.Id] = job;
+        }
+
+        Assert.Equal(7, done[withResult].GetResult<int>()); // CancellationToken.None cannot be cancelled
+        Assert.Equal(42, done[running].GetResult<int>());
+        Assert.DoesNotContain(queued, done.Keys);
+        ShutdownAndCheck(pool);
+    }
+
+    [Fact]
     public async Task AsCompletedAsyncYieldsEveryEndedJobThenEnds()
     {
         var pool = new FastThreadPool.Pool(2);
