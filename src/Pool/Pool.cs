@@ -1025,7 +1025,8 @@ public sealed partial class Pool : IDisposable
     /// hand-on a job queued then would wait until this worker's job ends.)</summary>
     private void HandOn(Worker self)
     {
-        if ((Volatile.Read(ref _hot.Idle) > 0 || Volatile.Read(ref _started) < _workers.Length) && MayHaveMoreWork(self))
+        bool room = Volatile.Read(ref _started) < _workers.Length && !_options.Faults.Has(Fault.HandOnWithoutStart);
+        if ((Volatile.Read(ref _hot.Idle) > 0 || room) && MayHaveMoreWork(self))
         {
             WakeOrStart(fence: false);
         }

@@ -55,6 +55,10 @@ internal enum Fault
     /// <summary>Pool timers: the timer thread hands due jobs over without looking at whether the pool is stopping,
     /// so a periodic run made after shutdown is queued where no worker will take it.</summary>
     FireWithoutStopCheck = 1 << 11,
+
+    /// <summary>Pool: a worker that took a job while more work waits wakes a parked worker but never starts a new one,
+    /// so with the started workers busy a job can wait for one of them to finish.</summary>
+    HandOnWithoutStart = 1 << 12,
 }
 
 /// <summary>

@@ -102,6 +102,32 @@ public class PoolScenarioTests
             }
         });
 
+    // 2c. A job that waits for the job queued after it: the second must not wait for the first to end (a worker
+    // that takes a job while more is queued wakes or starts another).
+    private static void BlockedJobAndTheNext(Fault faults)
+    {
+        FastThreadPool.Pool pool = Create(2, faults);
+        int secondRan = 0;
+        pool.Submit(() => { }); // one worker started, then idle: the next submission counts on it
+        Specification.Assert(pool.WaitIdle(Timeout.InfiniteTimeSpan), "never idle");
+        pool.Submit(() =>
+        {
+            while (Volatile.Read(ref secondRan) == 0)
+            {
+                Thread.Yield();
+            }
+        });
+        pool.Submit(() => { Volatile.Write(ref secondRan, 1); });
+        ShutdownAndCheck(pool);
+    }
+
+    [Fact]
+    public void ABlockedJobDoesNotStrandTheNext() => Scenario.AssertNoBug(nameof(ABlockedJobDoesNotStrandTheNext), () => BlockedJobAndTheNext(Fault.None));
+
+    [Fact]
+    public void FindsHandOnWithoutStart() =>
+        Scenario.AssertFindsBug(nameof(FindsHandOnWithoutStart), () => BlockedJobAndTheNext(Fault.HandOnWithoutStart), "livelock|fair|Deadlock|bound|potential");
+
     // 3. Shutdown racing Submit and Cancel: every Submit either throws PoolStoppedException or its job ends.
     [Fact]
     public void ShutdownRacingSubmitAndCancel() =>
