@@ -23,6 +23,7 @@ namespace FastThreadPool.Benchmarks;
 /// <item><description><c>scaling</c>: the thread-scaling set (category "scaling"), short in-process job.</description></item>
 /// <item><description><c>precision</c>: only the timer-precision measurement (lateness of delayed jobs against
 /// <c>Task.Delay</c> and <c>System.Threading.Timer</c>); the headline mode runs it too.</description></item>
+/// <item><description><c>charts SUMMARY.json [DIR]</c>: the PNG charts (one per suite) of a stored summary.</description></item>
 /// <item><description><c>summarize DIR</c>: convert the BenchmarkDotNet JSON reports in DIR into the summary files.</description></item>
 /// </list>
 /// Other arguments (e.g. <c>--filter *Queue*</c>, <c>--out DIR</c>) follow the mode; <c>--filter</c> is passed to
@@ -40,6 +41,20 @@ public static class Program
         {
             List<SummaryRow> precision = Suites.TimerPrecision.Measure();
             Summary.Write(precision, outDir, "FastThreadPool timer precision");
+            return 0;
+        }
+
+        if (mode == "charts")
+        {
+            // charts SUMMARY.json [DIR]: the charts of a stored summary (papers/data/...), into DIR (default: next to it).
+            string file = rest.Length > 0 ? rest[0] : Path.Combine(outDir, "summary.json");
+            string dir = rest.Length > 1 ? rest[1] : Path.GetDirectoryName(Path.GetFullPath(file))!;
+            List<SummaryRow> stored = Summary.ReadSummary(file, out string machine, out int cores);
+            foreach (string chart in Charts.Write(stored, dir, machine, cores))
+            {
+                Console.WriteLine($"Chart: {chart}");
+            }
+
             return 0;
         }
 

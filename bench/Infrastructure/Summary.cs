@@ -21,6 +21,28 @@ public sealed record SummaryRow(string Suite, string Case, string Impl, bool Our
 /// </summary>
 public static class Summary
 {
+    /// <summary>Reads the rows (and a one-line description of the machine) back from a <c>summary.json</c>.</summary>
+    public static List<SummaryRow> ReadSummary(string file, out string machine, out int cores)
+    {
+        JsonNode doc = JsonNode.Parse(File.ReadAllText(file))!;
+        JsonNode? m = doc["machine"];
+        machine = m is null ? "" : $"{m["cores"]} cores, .NET {m["runtime"]}, {m["os"]}, {m["date"]}";
+        cores = m is null ? Environment.ProcessorCount : (int)m["cores"]!;
+        var rows = new List<SummaryRow>();
+        foreach (JsonNode? r in doc["results"]!.AsArray())
+        {
+            rows.Add(new SummaryRow(
+                (string)r!["suite"]!, (string)r["case"]!, (string)r["impl"]!, (bool)r["ours"]!, (bool)r["baseline"]!,
+                (int)r["threads"]!, (double)r["ns_per_op"]!, (double)r["alloc_bytes_per_op"]!));
+        }
+
+        return rows;
+    }
+
+    /// <summary>The machine this process runs on, in one line (for charts).</summary>
+    public static string ThisMachine() =>
+        $"{Environment.ProcessorCount} cores, .NET {Environment.Version}, {RuntimeInformation.OSDescription}, {DateTime.UtcNow:yyyy-MM-dd}";
+
     public static List<SummaryRow> ReadBdnReports(string resultsDirectory)
     {
         var rows = new List<SummaryRow>();
@@ -133,6 +155,18 @@ public static class Summary
             table);
         Console.WriteLine();
         Console.WriteLine(table);
+        try
+        {
+            foreach (string chart in Charts.Write(rows, directory, ThisMachine(), Environment.ProcessorCount))
+            {
+                Console.WriteLine($"Chart: {chart}");
+            }
+        }
+        catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or IOException)
+        {
+            // The numbers are written; a machine without the chart library's native part still gets them.
+            Console.WriteLine($"Charts not drawn: {e.GetBaseException().Message}");
+        }
     }
 
     /// <summary>A markdown table grouped by suite and case; the ratio is baseline ns / row ns.</summary>

@@ -251,3 +251,84 @@ public class PoolNestedBenchmarks
         _done.Wait();
     }
 }
+
+/// <summary>
+/// Suite "pool", case "submit from N threads" (scaling set): 100,000 tiny jobs submitted from 1, 2, 4, 8 or 16 threads
+/// (an equal share each), then wait until all have run. Time per job.
+/// </summary>
+[BenchmarkCategory("scaling", "pool")]
+public class PoolSubmitScalingBenchmarks
+{
+    private const int Jobs = 100_000;
+    private readonly FastThreadPool.Pool _pool = new(new PoolOptions { KeepDone = false });
+    private int _remaining;
+    private readonly ManualResetEventSlim _done = new(false);
+
+    [Params(1, 2, 4, 8, 16)]
+    public int Submitters { get; set; }
+
+    private sealed class Item(PoolSubmitScalingBenchmarks owner) : IThreadPoolWorkItem
+    {
+        public void Execute() => owner.Ran();
+    }
+
+    private void Ran()
+    {
+        if (Interlocked.Decrement(ref _remaining) == 0)
+        {
+            _done.Set();
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _pool.Dispose();
+
+    private void FromThreads(Action<int> submitShare)
+    {
+        _remaining = Jobs;
+        _done.Reset();
+        int share = Jobs / Submitters;
+        var others = new Thread[Submitters - 1];
+        for (int i = 0; i < others.Length; i++)
+        {
+            others[i] = new Thread(() => submitShare(share));
+            others[i].Start();
+        }
+
+        submitShare(Jobs - (share * others.Length));
+        foreach (Thread t in others)
+        {
+            t.Join();
+        }
+
+        _done.Wait();
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Jobs)]
+    [Row("pool", "submit from {Submitters} threads", "ThreadPool.UnsafeQueueUserWorkItem", "{Submitters}")]
+    public void ThreadPoolQueue()
+    {
+        var item = new Item(this);
+        FromThreads(n =>
+        {
+            for (int i = 0; i < n; i++)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(item, preferLocal: false);
+            }
+        });
+    }
+
+    [Benchmark(OperationsPerInvoke = Jobs)]
+    [Row("pool", "submit from {Submitters} threads", "Pool.Submit", "{Submitters}", Ours = true)]
+    public void PoolSubmit()
+    {
+        Action job = Ran;
+        FromThreads(n =>
+        {
+            for (int i = 0; i < n; i++)
+            {
+                _pool.Submit(job);
+            }
+        });
+    }
+}
