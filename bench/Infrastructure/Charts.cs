@@ -37,7 +37,8 @@ public static class Charts
                 {
                     if (r.NsPerOp > 0)
                     {
-                        string threads = r.Threads > 1 ? $", {r.Threads} threads{(r.Threads > cores ? " (oversubscribed)" : "")}" : "";
+                        string threads = r.Threads > 1 && !c.Key.Contains("thread", StringComparison.Ordinal) ? $", {r.Threads} threads" : "";
+                        threads += r.Threads > cores ? " (oversubscribed)" : "";
                         bars.Add(($"{c.Key}{threads}: {r.Impl}", baseline.NsPerOp / r.NsPerOp, r.Ours));
                     }
                 }

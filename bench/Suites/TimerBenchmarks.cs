@@ -190,6 +190,10 @@ public static class TimerPrecision
         {
             foreach (var impl in impls)
             {
+                // Start each from a collected heap, so that a collection left over from earlier work does not pause
+                // one implementation's run and not the others'.
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
                 double[] late = c == "one at a time" ? OneAtATime(impl.Start) : [.. InABurst(impl.Start), .. InABurst(impl.Start), .. InABurst(impl.Start)];
                 Array.Sort(late);
                 rows.Add(new SummaryRow("timers", $"lateness p50, {c}", impl.Name, impl.Ours, impl.Baseline, 1, Percentile(late, 0.50), 0));

@@ -77,8 +77,12 @@ public sealed partial class Pool
 
         var batch = new MapBatch<TIn, TOut>(list, worker, done, count, chunkSize);
 
-        // Helpers: one per worker at most, fewer for few chunks (the caller of the ordered map takes chunks too).
-        int helpers = Math.Min(workers, batch.Chunks - (done is null ? 1 : 0));
+        // Helpers: one per worker at most, fewer for few chunks. The caller of the ordered map takes chunks too, so it
+        // gets one helper fewer: with a worker per core, the caller and every worker would be one thread more than
+        // the cores, and a thread descheduled while it holds a chunk delays the whole map by a time slice.
+        int helpers = done is null
+            ? Math.Min(Math.Max(1, workers - 1), batch.Chunks - 1)
+            : Math.Min(workers, batch.Chunks);
         for (int i = 0; i < helpers; i++)
         {
             Accept(new MapHelperJob<TIn, TOut>(batch), first: false);
