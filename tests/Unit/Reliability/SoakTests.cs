@@ -1,0 +1,232 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using Xunit;
+
+namespace FastThreadPool.Tests.Unit.Reliability;
+
+/// <summary>The soak figures (<c>artifacts/reliability/soak.md</c>).</summary>
+public sealed class SoakReport : Report
+{
+    protected override string Name => "soak";
+
+    protected override string[] Columns => ["run", "duration", "operations", "jobs accepted", "done / failed / cancelled", "managed memory before -> after", "checks"];
+}
+
+/// <summary>
+/// Load: random mixes of submit, submit-first, map, cancel, timers, async jobs and cancel-all from several threads,
+/// against a consumer that drains the done and failed queues, then shutdown. Checks the conservation invariant,
+/// per-producer order where it is promised (one worker, plain submissions), that memory is flat (measured after a
+/// warm-up round and after the run, with the queues drained) and that no worker or timer thread is left. Seconds in CI;
+/// <c>FTP_SOAK_SECONDS</c> sets the length (e.g. 300 for a nightly run).
+/// </summary>
+public class SoakTests(SoakReport report) : IClassFixture<SoakReport>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private static TimeSpan Duration =>
+        TimeSpan.FromSeconds(double.TryParse(Environment.GetEnvironmentVariable("FTP_SOAK_SECONDS"), CultureInfo.InvariantCulture, out double s) && s > 0 ? s : 3);
+
+    private sealed record Round(long Operations);
+
+    /// <summary>One round of random load on <paramref name="pool"/> from <paramref name="threads"/> threads.</summary>
+    private static Round Load(FastThreadPool.Pool pool, int threads, TimeSpan duration, int seed)
+    {
+        long operations = 0;
+        using var stop = new CancellationTokenSource(duration);
+        var consumer = new Thread(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                bool any = pool.Done.TryDequeue(out _) | pool.Failed.TryDequeue(out _);
+                if (!any)
+                {
+                    Thread.Sleep(1);
+                }
+            }
+        });
+        consumer.Start();
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            var rng = new Random(seed * 31 + t);
+            var recent = new long[16];
+            int n = 0;
+            long ops = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                ops++;
+                int dice = rng.Next(100);
+                long id = -1;
+                if (dice < 40)
+                {
+                    int v = rng.Next();
+                    id = pool.Submit(x => x % 97 == 0 ? throw new InvalidOperationException() : x, v);
+                }
+                else if (dice < 50)
+                {
+                    id = pool.SubmitFirst(() => 1);
+                }
+                else if (dice < 55)
+                {
+                    int[] items = new int[rng.Next(1, 64)];
+                    int[] results = pool.Map(static x => x + 1, items, chunkSize: 8);
+                    if (results.Length != items.Length || results.Any(r => r != 1))
+                    {
+                        throw new InvalidOperationException("map result wrong");
+                    }
+
+                }
+                else if (dice < 70)
+                {
+                    pool.Cancel(recent[rng.Next(recent.Length)]);
+                }
+                else if (dice < 80)
+                {
+                    id = pool.SubmitLater(TimeSpan.FromMilliseconds(rng.Next(0, 5)), () => 2);
+                }
+                else if (dice < 83)
+                {
+                    long schedule = pool.Schedule(TimeSpan.FromMilliseconds(1 + rng.Next(3)), () => 3);
+                    Thread.Sleep(rng.Next(3));
+                    pool.Cancel(schedule);
+                }
+                else if (dice < 93)
+                {
+                    var task = pool.SubmitAsync(() => 4, stop.Token).AsTask();
+                    try
+                    {
+                        task.Wait(Patience);
+                    }
+                    catch (AggregateException)
+                    {
+                    }
+                }
+                else if (dice < 94)
+                {
+                    pool.CancelAll(timers: rng.Next(2) == 0);
+                }
+                else
+                {
+                    pool.Submit(_ => Thread.SpinWait(200), CancellationToken.None);
+                }
+
+                if (id >= 0)
+                {
+                    recent[n++ % recent.Length] = id;
+                }
+            }
+
+            Interlocked.Add(ref operations, ops);
+        })).ToArray();
+        foreach (Thread w in workers)
+        {
+            w.Start();
+        }
+
+        foreach (Thread w in workers)
+        {
+            w.Join();
+        }
+
+        consumer.Join();
+        return new Round(operations);
+    }
+
+    private static long Drain(FastThreadPool.Pool pool)
+    {
+        long n = 0;
+        while (pool.Done.TryDequeue(out _) || pool.Failed.TryDequeue(out _))
+        {
+            n++;
+        }
+
+        return n;
+    }
+
+    [Fact]
+    public void RandomLoadConservesEveryJobAndLeavesNothingBehind()
+    {
+        TimeSpan duration = Duration;
+        var pool = new FastThreadPool.Pool(3);
+
+        // Warm-up round, then the baseline of memory with everything drained.
+        Load(pool, 2, TimeSpan.FromMilliseconds(200), seed: 1);
+        pool.CancelAll(timers: true);
+        Assert.True(pool.WaitIdle(Patience));
+        Drain(pool);
+        long before = GC.GetTotalMemory(forceFullCollection: true);
+
+        var clock = Stopwatch.StartNew();
+        Round round = Load(pool, 4, duration, seed: 2);
+        clock.Stop();
+
+        pool.CancelAll(timers: true);
+        Assert.True(pool.WaitIdle(Patience), $"not idle after the load ({pool.DebugState})");
+        Assert.Equal(0, pool.TimerCount);
+        Drain(pool);
+        long after = GC.GetTotalMemory(forceFullCollection: true);
+        long submitted = pool.SubmittedCount;
+        bool conserved = submitted == pool.DoneCount + pool.FailedCount + pool.CancelledCount;
+        bool stopped = pool.Shutdown(Patience) && pool.Alive == 0 && pool.TimerCount == 0;
+
+        // Flat: the id table, queue segments and the heap hold a bounded amount whatever the job count (a few MB).
+        bool flat = after - before < 16L << 20;
+        report.Add("1", "4 threads, 3 workers", $"{clock.Elapsed.TotalSeconds:0.0} s", $"{round.Operations:N0}", $"{submitted:N0}",
+            $"{pool.DoneCount:N0} / {pool.FailedCount:N0} / {pool.CancelledCount:N0}", $"{before / 1024:N0} KiB -> {after / 1024:N0} KiB",
+            $"conserved: {conserved}; memory flat: {flat}; workers and timer thread ended: {stopped}");
+        Assert.True(conserved, $"submitted {submitted}, done {pool.DoneCount}, failed {pool.FailedCount}, cancelled {pool.CancelledCount}");
+        Assert.True(flat, $"managed memory grew from {before} to {after}");
+        Assert.True(stopped, "a worker or the timer thread did not end");
+    }
+
+    [Fact]
+    public void OneWorkerRunsEachProducersPlainSubmissionsInOrder()
+    {
+        TimeSpan duration = TimeSpan.FromTicks(Math.Min(Duration.Ticks, TimeSpan.FromSeconds(2).Ticks));
+        var pool = new FastThreadPool.Pool(new PoolOptions { MaxWorkers = 1, KeepDone = false });
+        const int producers = 3;
+        var last = new long[producers];
+        int outOfOrder = 0;
+        long jobs = 0;
+        using var stop = new CancellationTokenSource(duration);
+        var threads = Enumerable.Range(0, producers).Select(p => new Thread(() =>
+        {
+            long seq = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                long s = ++seq;
+                pool.Submit(() =>
+                {
+                    if (s != last[p] + 1)
+                    {
+                        Interlocked.Increment(ref outOfOrder);
+                    }
+
+                    last[p] = s;
+                });
+                Interlocked.Increment(ref jobs);
+            }
+        })).ToArray();
+        var clock = Stopwatch.StartNew();
+        foreach (Thread t in threads)
+        {
+            t.Start();
+        }
+
+        foreach (Thread t in threads)
+        {
+            t.Join();
+        }
+
+        Assert.True(pool.Shutdown(Patience));
+        clock.Stop();
+        bool conserved = pool.SubmittedCount == pool.DoneCount && pool.DoneCount == jobs;
+        report.Add("2", "3 producers, 1 worker, plain Submit", $"{clock.Elapsed.TotalSeconds:0.0} s", $"{jobs:N0}", $"{pool.SubmittedCount:N0}",
+            $"{pool.DoneCount:N0} / 0 / 0", "-", $"per-producer order kept: {outOfOrder == 0}; conserved: {conserved}");
+        Assert.Equal(0, outOfOrder);
+        Assert.True(conserved);
+    }
+}
