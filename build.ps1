@@ -12,14 +12,17 @@
               fence-less deque on this machine; prints rounds, contested rounds and violations.
       coyote  Deep exploration of the Coyote scenarios: -Iterations (default 100000) per scenario under each of
               -Strategies. Every bug is printed with its reproducible trace and the command that replays it.
+              Without -Filter, then the reliability suite with -SoakSeconds (default 180) of random load.
       bench   The main job: the headline benchmark set, ours against the BCL peers, in a short in-process
-              BenchmarkDotNet configuration. Prints the table with ratios and writes artifacts/bench/summary.json
-              and summary.md. -Full runs BenchmarkDotNet's default jobs; -Filter passes a filter through (several patterns separated by commas).
+              BenchmarkDotNet configuration. Prints the table with ratios and writes artifacts/bench/summary.json,
+              summary.md and a chart per suite. -Full runs BenchmarkDotNet's default jobs; -Filter passes a filter
+              through (several patterns separated by commas).
       dry     Every benchmark once (BenchmarkDotNet's Dry job), so that none of them rots.
       scaling The thread-scaling benchmarks (meant for a machine with 16 cores).
       publish The benchmarks published self-contained for linux-x64 and packed as artifacts/bench-linux-x64.tar.xz,
               for a machine without .NET; run there with bench/run-scaling.sh.
-      pack    NuGet packages of the two libraries into artifacts/packages.
+      pack    NuGet packages of the two libraries (with README, license, XML docs, symbols) into
+              artifacts/packages, then the install test: a fresh console project restored from them alone.
       clean   Removes artifacts/ and the build outputs.
     Every verb exits non-zero on failure.
 
@@ -36,6 +39,8 @@ param(
     [int]$Iterations = 0,
 
     [string[]]$Strategies = @('fair-prioritization', 'random', 'probabilistic', 'prioritization'),
+
+    [int]$SoakSeconds = 180,
 
     [switch]$Full,
 
@@ -141,6 +146,13 @@ switch ($Verb) {
             if ($Filter) { $extra = @('--filter', $Filter) }
             $results += Invoke-TestProject 'tests/Concurrency/FastThreadPool.Tests.Concurrency.csproj' "coyote-$strategy" $extra
         }
+        if (-not $Filter) {
+            # The nightly soak: the reliability suite's random load for minutes instead of CI's seconds.
+            Write-Host "== Soak: $SoakSeconds s of random load (tables in artifacts/reliability)"
+            $env:FTP_SOAK_SECONDS = "$SoakSeconds"
+            $results += Invoke-TestProject 'tests/Unit/FastThreadPool.Tests.Unit.csproj' 'soak' @('--filter', 'FullyQualifiedName~Reliability')
+            Remove-Item Env:FTP_SOAK_SECONDS
+        }
         Write-Host 'Traces of failed scenarios: artifacts/coyote/*.trace (replay command printed with each bug).'
         $failed = Write-Totals $results
         exit ([int]($failed -gt 0))
@@ -157,7 +169,7 @@ switch ($Verb) {
         Invoke-Dotnet tool restore
         $pub = Join-Path $artifacts 'bench-publish'
         if (Test-Path $pub) { Remove-Item -Recurse -Force $pub }
-        Invoke-Dotnet publish bench/FastThreadPool.Benchmarks.csproj -c Release -r linux-x64 --self-contained -o $pub
+        Invoke-Dotnet publish bench/FastThreadPool.Benchmarks.csproj -c Release -r linux-x64 --self-contained --output $pub
         Copy-Item bench/run-scaling.sh $pub
         & tar -cJf (Join-Path $artifacts 'bench-linux-x64.tar.xz') -C $pub .
         if ($LASTEXITCODE -ne 0) { throw 'tar failed' }
@@ -165,8 +177,31 @@ switch ($Verb) {
     }
     'pack' {
         Invoke-Dotnet tool restore
-        Invoke-Dotnet pack src/Primitives/FastThreadPool.Primitives.csproj -c Release -o (Join-Path $artifacts 'packages')
-        Invoke-Dotnet pack src/Pool/FastThreadPool.csproj -c Release -o (Join-Path $artifacts 'packages')
+        $packages = Join-Path $artifacts 'packages'
+        if (Test-Path $packages) { Remove-Item -Recurse -Force $packages }
+        Invoke-Dotnet pack src/Primitives/FastThreadPool.Primitives.csproj -c Release --output $packages
+        Invoke-Dotnet pack src/Pool/FastThreadPool.csproj -c Release --output $packages
+        Get-ChildItem $packages | ForEach-Object { Write-Host "  $($_.Name)" }
+
+        # The install test: a throwaway console project outside the repository, restored from these packages only
+        # (its own package cache, so an older package of the same version cannot stand in), uses every type.
+        $version = "$(& dotnet msbuild src/Pool/FastThreadPool.csproj -getProperty:Version)".Trim()
+        $work = Join-Path ([System.IO.Path]::GetTempPath()) "ftp-install-$([guid]::NewGuid().ToString('N'))"
+        New-Item -ItemType Directory -Path $work | Out-Null
+        try {
+            Copy-Item tests/Install/Install.csproj.in (Join-Path $work 'Install.csproj')
+            Copy-Item tests/Install/Program.cs $work
+            Set-Content (Join-Path $work 'nuget.config') @"
+<configuration><packageSources><clear /><add key="local" value="$packages" /></packageSources></configuration>
+"@
+            $env:NUGET_PACKAGES = Join-Path $work 'cache'
+            Invoke-Dotnet run --project (Join-Path $work 'Install.csproj') -c Release "-p:FastThreadPoolVersion=$version"
+            Write-Host "install test: passed (FastThreadPool $version from $packages)"
+        }
+        finally {
+            Remove-Item Env:NUGET_PACKAGES -ErrorAction SilentlyContinue
+            Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue
+        }
     }
     'clean' {
         if (Test-Path $artifacts) { Remove-Item -Recurse -Force $artifacts }

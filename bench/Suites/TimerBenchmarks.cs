@@ -71,7 +71,11 @@ public class AsyncBenchmarks
     private static readonly Func<int> Job = static () => 1;
 
     [GlobalCleanup]
-    public void Cleanup() => _pool.Dispose();
+    public void Cleanup()
+    {
+        _pool.Dispose();
+        _inline.Dispose();
+    }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Jobs)]
     [Row("async", "await one at a time", "Task.Run + await")]
@@ -86,6 +90,8 @@ public class AsyncBenchmarks
         return sum;
     }
 
+    private readonly FastThreadPool.Pool _inline = new(new PoolOptions { KeepDone = false, SynchronousContinuations = true });
+
     [Benchmark(OperationsPerInvoke = Jobs)]
     [Row("async", "await one at a time", "Pool.SubmitAsync + await", Ours = true)]
     public async Task<int> PoolSequential()
@@ -94,6 +100,19 @@ public class AsyncBenchmarks
         for (int i = 0; i < Jobs; i++)
         {
             sum += await _pool.SubmitAsync(Job);
+        }
+
+        return sum;
+    }
+
+    [Benchmark(OperationsPerInvoke = Jobs)]
+    [Row("async", "await one at a time", "Pool.SubmitAsync + await (SynchronousContinuations)", Ours = true)]
+    public async Task<int> PoolSequentialInline()
+    {
+        int sum = 0;
+        for (int i = 0; i < Jobs; i++)
+        {
+            sum += await _inline.SubmitAsync(Job);
         }
 
         return sum;

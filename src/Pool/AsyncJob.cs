@@ -120,6 +120,11 @@ internal sealed class AsyncJob<TResult> : AsyncJob, IValueTaskSource<TResult>, I
         : base(pool, token)
     {
         _body = body;
+
+        // By default the code after an await is not a job of this pool: it runs on the .NET thread pool (or the
+        // awaiter's context), not inline on the worker that ended the job, where it would hold the worker and be
+        // taken for one of the pool's jobs (WaitIdle from it would refuse to wait for itself).
+        _core.RunContinuationsAsynchronously = !pool.SynchronousContinuations;
     }
 
     public TResult Value => _value;

@@ -9,6 +9,10 @@ namespace FastThreadPool;
 public sealed partial class Pool
 {
     private TaskCompletionSource? _completionSignal;
+
+    /// <summary>Whether continuations of <c>SubmitAsync</c> tasks run inline on the worker (see
+    /// <see cref="PoolOptions.SynchronousContinuations"/>).</summary>
+    internal bool SynchronousContinuations => _options.SynchronousContinuations;
     private int _asyncCompletionWaiters;
     private PoolTaskScheduler? _taskScheduler;
 
@@ -36,8 +40,10 @@ public sealed partial class Pool
     /// <summary>Queues a job and returns a task of its outcome. The task completes (after the job has been counted)
     /// when the job returns, with the exception it threw, or as cancelled when it was cancelled before it started: by
     /// <paramref name="cancellationToken"/>, <see cref="CancelAll()"/> or a shutdown that cancels pending jobs. The job
-    /// does not go to <see cref="Done"/> or <see cref="Failed"/>. Continuations that do not ask to run elsewhere run on
-    /// the worker right after the job, as with <see cref="Task.Run(Action)"/>.</summary>
+    /// does not go to <see cref="Done"/> or <see cref="Failed"/>. Code after an <c>await</c> of the task runs on the
+    /// awaiter's synchronization context or the .NET thread pool, not inline on the pool's worker (it is not a job of
+    /// this pool; to run async code on the workers, start it on <see cref="TaskScheduler"/>), unless
+    /// <see cref="PoolOptions.SynchronousContinuations"/> is set.</summary>
     /// <param name="job">The job.</param>
     /// <param name="cancellationToken">Cancels the job while it is queued.</param>
     /// <returns>A task that completes when the job has ended. A <see cref="ValueTask"/>: await it once (or call

@@ -107,6 +107,7 @@ public sealed partial class Pool : IDisposable
             Queue = options.Queue,
             Parking = options.Parking,
             TimeProvider = options.TimeProvider,
+            SynchronousContinuations = options.SynchronousContinuations,
             Faults = options.Faults,
         }.Validated();
         _parking = new FastSemaphore(0, int.MaxValue, _options.Parking);

@@ -49,6 +49,24 @@ public class AsyncTests
     }
 
     [Fact]
+    public async Task CodeAfterAnAwaitIsNotAJobUnlessAskedFor()
+    {
+        var pool = new FastThreadPool.Pool(1);
+        await pool.SubmitAsync(() => 1);
+        Assert.Null(FastThreadPool.Pool.CurrentWorker); // on the .NET thread pool, not the worker
+        pool.Submit(() => 2);
+        Assert.True(pool.WaitIdle(Patience));           // allowed: this code is not one of the pool's jobs
+        ShutdownAndCheck(pool);
+
+        var inline = new FastThreadPool.Pool(new PoolOptions { MaxWorkers = 1, SynchronousContinuations = true });
+        await inline.SubmitAsync(() => 1);
+        Assert.Same(inline, FastThreadPool.Pool.CurrentWorker?.Pool); // inline on the worker that ended the job
+        Assert.Throws<InvalidOperationException>(() => inline.WaitIdle());
+        await Task.Yield();
+        ShutdownAndCheck(inline);
+    }
+
+    [Fact]
     public async Task SubmitAsyncCarriesTheJobsException()
     {
         var pool = new FastThreadPool.Pool(1);

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
+using FastThreadPool.Guides;
 using FastThreadPool.Primitives;
 using FastThreadPool.Tests.Unit.Queues;
 using Xunit;
@@ -558,5 +559,5 @@ public sealed class PoolWithBoundedQueueTests : PoolTests
 
 public sealed class PoolWithLockedQueueTests : PoolTests
 {
-    protected override IMpmcQueue<PoolJob>? CreateQueue() => new LockedQueue<PoolJob>();
+    protected override IMpmcQueue<PoolJob>? CreateQueue() => new GuideLockedQueue<PoolJob>();
 }

@@ -155,10 +155,3 @@ public sealed class UnboundedDefaultSegmentContractTests : QueueContractTests
 
     protected override int ExpectedCapacity(int requested) => IMpmcQueue<long>.Unbounded;
 }
-
-public sealed class LockedQueueContractTests : QueueContractTests
-{
-    protected override IMpmcQueue<long> Create(int capacity) => new LockedQueue<long>(capacity);
-
-    protected override int ExpectedCapacity(int requested) => requested;
-}

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
+using FastThreadPool.Guides;
 using FastThreadPool.Primitives;
 using FastThreadPool.Tests.Unit.Linearizability;
 using Xunit;
@@ -206,5 +207,5 @@ public sealed class UnboundedMpmcQueueStressTests : QueueStressTests
 
 public sealed class LockedQueueStressTests : QueueStressTests
 {
-    protected override IMpmcQueue<long> Create() => new LockedQueue<long>(16);
+    protected override IMpmcQueue<long> Create() => new GuideLockedQueue<long>(16);
 }
