@@ -183,6 +183,12 @@ internal static class DequeLitmus
     }
 }
 
+/// <summary>Tests that need both cores to themselves (a litmus test whose two sides must really run at once): xunit runs
+/// this collection alone, never in parallel with another.</summary>
+[CollectionDefinition(nameof(NeedsTheMachine), DisableParallelization = true)]
+public sealed class NeedsTheMachine;
+
+[Collection(nameof(NeedsTheMachine))]
 public class DequeLitmusTests(ITestOutputHelper output)
 {
     [Fact]
