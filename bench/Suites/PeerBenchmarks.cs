@@ -118,74 +118,6 @@ public class PoolMapBenchmarks
 }
 
 /// <summary>
-/// Suite "pool", case "submit2": 100,000 tiny jobs submitted from two threads (50,000 each), then wait until all have
-/// run. Time per job.
-/// </summary>
-[BenchmarkCategory("headline", "pool")]
-public class PoolSubmit2Benchmarks
-{
-    private const int Jobs = 100_000;
-    private readonly FastThreadPool.Pool _pool = new(new PoolOptions { KeepDone = false });
-    private int _remaining;
-    private readonly ManualResetEventSlim _done = new(false);
-
-    private sealed class Item(PoolSubmit2Benchmarks owner) : IThreadPoolWorkItem
-    {
-        public void Execute() => owner.Ran();
-    }
-
-    private void Ran()
-    {
-        if (Interlocked.Decrement(ref _remaining) == 0)
-        {
-            _done.Set();
-        }
-    }
-
-    [GlobalCleanup]
-    public void Cleanup() => _pool.Dispose();
-
-    private void FromTwoThreads(Action<int> submitHalf)
-    {
-        _remaining = Jobs;
-        _done.Reset();
-        var other = new Thread(() => submitHalf(Jobs / 2));
-        other.Start();
-        submitHalf(Jobs / 2);
-        other.Join();
-        _done.Wait();
-    }
-
-    [Benchmark(Baseline = true, OperationsPerInvoke = Jobs)]
-    [Row("pool", "submit2", "ThreadPool.UnsafeQueueUserWorkItem", "2")]
-    public void ThreadPoolQueue()
-    {
-        var item = new Item(this);
-        FromTwoThreads(n =>
-        {
-            for (int i = 0; i < n; i++)
-            {
-                ThreadPool.UnsafeQueueUserWorkItem(item, preferLocal: false);
-            }
-        });
-    }
-
-    [Benchmark(OperationsPerInvoke = Jobs)]
-    [Row("pool", "submit2", "Pool.Submit", "2", Ours = true)]
-    public void PoolSubmit()
-    {
-        Action job = Ran;
-        FromTwoThreads(n =>
-        {
-            for (int i = 0; i < n; i++)
-            {
-                _pool.Submit(job);
-            }
-        });
-    }
-}
-
-/// <summary>
 /// Suite "pool", case "nested": a binary tree of jobs 16 levels deep (65,535 jobs), each job submitting its two
 /// children from inside the pool. Time per job.
 /// </summary>
@@ -253,21 +185,19 @@ public class PoolNestedBenchmarks
 }
 
 /// <summary>
-/// Suite "pool", case "submit from N threads" (scaling set): 100,000 tiny jobs submitted from 1, 2, 4, 8 or 16 threads
-/// (an equal share each), then wait until all have run. Time per job.
+/// 100,000 tiny jobs submitted from <see cref="Submitters"/> threads (an equal share each), then wait until all have
+/// run. Time per job. The cases of suite "pool" are the subclasses.
 /// </summary>
-[BenchmarkCategory("scaling", "pool")]
-public class PoolSubmitScalingBenchmarks
+public abstract class PoolSubmitFromThreadsBase
 {
     private const int Jobs = 100_000;
     private readonly FastThreadPool.Pool _pool = new(new PoolOptions { KeepDone = false });
     private int _remaining;
     private readonly ManualResetEventSlim _done = new(false);
 
-    [Params(1, 2, 4, 8, 16)]
-    public int Submitters { get; set; }
+    public abstract int Submitters { get; set; }
 
-    private sealed class Item(PoolSubmitScalingBenchmarks owner) : IThreadPoolWorkItem
+    private sealed class Item(PoolSubmitFromThreadsBase owner) : IThreadPoolWorkItem
     {
         public void Execute() => owner.Ran();
     }
@@ -304,9 +234,7 @@ public class PoolSubmitScalingBenchmarks
         _done.Wait();
     }
 
-    [Benchmark(Baseline = true, OperationsPerInvoke = Jobs)]
-    [Row("pool", "submit from {Submitters} threads", "ThreadPool.UnsafeQueueUserWorkItem", "{Submitters}")]
-    public void ThreadPoolQueue()
+    protected void ThreadPoolQueueFromThreads()
     {
         var item = new Item(this);
         FromThreads(n =>
@@ -318,9 +246,7 @@ public class PoolSubmitScalingBenchmarks
         });
     }
 
-    [Benchmark(OperationsPerInvoke = Jobs)]
-    [Row("pool", "submit from {Submitters} threads", "Pool.Submit", "{Submitters}", Ours = true)]
-    public void PoolSubmit()
+    protected void PoolSubmitFromThreads()
     {
         Action job = Ran;
         FromThreads(n =>
@@ -331,4 +257,35 @@ public class PoolSubmitScalingBenchmarks
             }
         });
     }
+}
+
+/// <summary>Suite "pool", case "submit2" (headline set): 100,000 tiny jobs submitted from two threads.</summary>
+[BenchmarkCategory("headline", "pool")]
+public class PoolSubmit2Benchmarks : PoolSubmitFromThreadsBase
+{
+    public override int Submitters { get; set; } = 2;
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = 100_000)]
+    [Row("pool", "submit2", "ThreadPool.UnsafeQueueUserWorkItem", "2")]
+    public void ThreadPoolQueue() => ThreadPoolQueueFromThreads();
+
+    [Benchmark(OperationsPerInvoke = 100_000)]
+    [Row("pool", "submit2", "Pool.Submit", "2", Ours = true)]
+    public void PoolSubmit() => PoolSubmitFromThreads();
+}
+
+/// <summary>Suite "pool", case "submit from N threads" (scaling set): from 1, 2, 4, 8 or 16 threads.</summary>
+[BenchmarkCategory("scaling", "pool")]
+public class PoolSubmitScalingBenchmarks : PoolSubmitFromThreadsBase
+{
+    [Params(1, 2, 4, 8, 16)]
+    public override int Submitters { get; set; }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = 100_000)]
+    [Row("pool", "submit from {Submitters} threads", "ThreadPool.UnsafeQueueUserWorkItem", "{Submitters}")]
+    public void ThreadPoolQueue() => ThreadPoolQueueFromThreads();
+
+    [Benchmark(OperationsPerInvoke = 100_000)]
+    [Row("pool", "submit from {Submitters} threads", "Pool.Submit", "{Submitters}", Ours = true)]
+    public void PoolSubmit() => PoolSubmitFromThreads();
 }

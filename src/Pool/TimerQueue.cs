@@ -43,7 +43,7 @@ internal sealed class TimerQueue
     private readonly HashSet<ScheduleJob> _schedules = [];
     private readonly FastSemaphore _signal;
     private Node[] _heap = new Node[16];
-    private int _count;
+    private int _count; // written under _lock; Volatile so that a canceller's garbage check can read it without it
     private int _garbage; // slots of cancelled jobs still in the heap (changed with Interlocked: cancellers hold no lock)
     private int _pending; // live timers: delayed jobs in the heap and schedules
     private long _sequence;
