@@ -173,8 +173,7 @@ public sealed partial class Pool
                 }
 
                 PoolJob run = schedule.CreateRun();
-                run.Id = Interlocked.Increment(ref _hot.LastId);
-                bool registered = _table.Add(run);
+                bool registered = Register(run);
                 if (Volatile.Read(ref _stopping) != 0 && !_options.Faults.Has(Fault.FireWithoutStopCheck))
                 {
                     Refuse(run, registered);
