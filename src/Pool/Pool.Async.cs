@@ -26,6 +26,7 @@ public sealed partial class Pool
     {
         get
         {
+            // Made once: the CAS publishes it (a full fence), losers take the winner's.
             PoolTaskScheduler? scheduler = Volatile.Read(ref _taskScheduler);
             if (scheduler is null)
             {
@@ -50,17 +51,8 @@ public sealed partial class Pool
     /// <see cref="ValueTask.AsTask"/>).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="job"/> is null.</exception>
     /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
-    public ValueTask SubmitAsync(Action job, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(job);
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled(cancellationToken);
-        }
-
-        AsyncJob<VoidResult> j = AcceptAsync(new AsyncJob<VoidResult>(this, job, cancellationToken));
-        return new ValueTask(j, j.Version);
-    }
+    public ValueTask SubmitAsync(Action job, CancellationToken cancellationToken = default) =>
+        StartAsync(Checked(job), cancellationToken);
 
     /// <summary>Queues a job that is handed the token (so that it can stop early once running) and returns a task
     /// of its outcome (see <see cref="SubmitAsync(Action, CancellationToken)"/>).</summary>
@@ -69,17 +61,8 @@ public sealed partial class Pool
     /// <returns>A task that completes when the job has ended.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="job"/> is null.</exception>
     /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
-    public ValueTask SubmitAsync(Action<CancellationToken> job, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(job);
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled(cancellationToken);
-        }
-
-        AsyncJob<VoidResult> j = AcceptAsync(new AsyncJob<VoidResult>(this, job, cancellationToken));
-        return new ValueTask(j, j.Version);
-    }
+    public ValueTask SubmitAsync(Action<CancellationToken> job, CancellationToken cancellationToken) =>
+        StartAsync(Checked(job), cancellationToken);
 
     /// <summary>Queues a job that produces a result and returns a task of it (see
     /// <see cref="SubmitAsync(Action, CancellationToken)"/>).</summary>
@@ -89,17 +72,8 @@ public sealed partial class Pool
     /// <returns>A task of the job's result.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="job"/> is null.</exception>
     /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
-    public ValueTask<TResult> SubmitAsync<TResult>(Func<TResult> job, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(job);
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<TResult>(cancellationToken);
-        }
-
-        AsyncJob<TResult> j = AcceptAsync(new AsyncJob<TResult>(this, job, cancellationToken));
-        return new ValueTask<TResult>(j, j.Version);
-    }
+    public ValueTask<TResult> SubmitAsync<TResult>(Func<TResult> job, CancellationToken cancellationToken = default) =>
+        StartAsync<TResult>(Checked(job), cancellationToken);
 
     /// <summary>Queues a job that is handed the token and produces a result, and returns a task of it (see
     /// <see cref="SubmitAsync(Action, CancellationToken)"/>).</summary>
@@ -109,23 +83,33 @@ public sealed partial class Pool
     /// <returns>A task of the job's result.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="job"/> is null.</exception>
     /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
-    public ValueTask<TResult> SubmitAsync<TResult>(Func<CancellationToken, TResult> job, CancellationToken cancellationToken)
+    public ValueTask<TResult> SubmitAsync<TResult>(Func<CancellationToken, TResult> job, CancellationToken cancellationToken) =>
+        StartAsync<TResult>(Checked(job), cancellationToken);
+
+    // An already cancelled token gives a cancelled task and accepts nothing; otherwise the job is accepted with its
+    // token registered before it is queued.
+    private ValueTask StartAsync(Delegate job, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(job);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        var j = new AsyncJob<VoidResult>(this, job, cancellationToken);
+        TryAccept(j, first: false, wait: true, armed: j);
+        return new ValueTask(j, j.Version);
+    }
+
+    private ValueTask<TResult> StartAsync<TResult>(Delegate job, CancellationToken cancellationToken)
+    {
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<TResult>(cancellationToken);
         }
 
-        AsyncJob<TResult> j = AcceptAsync(new AsyncJob<TResult>(this, job, cancellationToken));
+        var j = new AsyncJob<TResult>(this, job, cancellationToken);
+        TryAccept(j, first: false, wait: true, armed: j);
         return new ValueTask<TResult>(j, j.Version);
-    }
-
-    private T AcceptAsync<T>(T job)
-        where T : AsyncJob
-    {
-        TryAccept(job, first: false, wait: true, armed: job);
-        return job;
     }
 
     /// <summary>
@@ -209,6 +193,7 @@ public sealed partial class Pool
 
     private TaskCompletionSource CompletionSignal()
     {
+        // One signal per round of waiting: the CAS installs it; FinishOne's exchange takes it out as it completes it.
         TaskCompletionSource? signal = Volatile.Read(ref _completionSignal);
         if (signal is null)
         {
@@ -221,6 +206,7 @@ public sealed partial class Pool
 
     private void SignalAsyncCompletion()
     {
+        // After the ended job was counted (a full fence), pairs with the waiter's increment before its second look.
         if (Volatile.Read(ref _asyncCompletionWaiters) > 0)
         {
             Interlocked.Exchange(ref _completionSignal, null)?.TrySetResult();

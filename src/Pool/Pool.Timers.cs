@@ -233,7 +233,7 @@ public sealed partial class Pool
     {
         if (Volatile.Read(ref _dueCount) != 0 && _due.TryDequeue(out PoolJob? job))
         {
-            Interlocked.Decrement(ref _dueCount);
+            Interlocked.Decrement(ref _dueCount); // after the take: the count never says empty while a job waits
             return job;
         }
 

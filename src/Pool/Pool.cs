@@ -94,22 +94,7 @@ public sealed partial class Pool : IDisposable
     public Pool(PoolOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _options = new PoolOptions
-        {
-            MaxWorkers = options.MaxWorkers,
-            WorkerNamePrefix = options.WorkerNamePrefix,
-            InitCallback = options.InitCallback,
-            FinishCallback = options.FinishCallback,
-            DoneCallback = options.DoneCallback,
-            FailedCallback = options.FailedCallback,
-            KeepDone = options.KeepDone,
-            DoneMax = options.DoneMax,
-            Queue = options.Queue,
-            Parking = options.Parking,
-            TimeProvider = options.TimeProvider,
-            SynchronousContinuations = options.SynchronousContinuations,
-            Faults = options.Faults,
-        }.Validated();
+        _options = options.Clone().Validated();
         _parking = new FastSemaphore(0, int.MaxValue, _options.Parking);
         _completed = new FastSemaphore(0, int.MaxValue, _options.Parking);
         _done = new DoneQueue(_options.DoneMax == 0 ? null : new FastSemaphore(_options.DoneMax, _options.DoneMax, _options.Parking));
@@ -617,7 +602,7 @@ public sealed partial class Pool : IDisposable
         // The job object may still sit in a queue; the worker that takes it sees it cancelled and skips it. A timer's
         // entry leaves the heap at once.
         _table.Remove(job.Id);
-        if (job.QueuedAt == TimerQueue.InHeap || job is ScheduleJob)
+        if (job.QueuedAt == TimerQueue.InHeap)
         {
             Timers.Forget(job);
         }

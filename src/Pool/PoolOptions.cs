@@ -66,6 +66,10 @@ public sealed class PoolOptions
     /// <summary>Deliberate faults, for the systematic tests only.</summary>
     internal Primitives.Internal.Fault Faults { get; set; }
 
+    /// <summary>A copy (every setting is a value or an immutable reference), so that later changes to the caller's
+    /// options do not reach the pool.</summary>
+    internal PoolOptions Clone() => (PoolOptions)MemberwiseClone();
+
     internal PoolOptions Validated()
     {
         if (MaxWorkers < 1)

@@ -32,6 +32,8 @@ internal abstract class ScheduleJob(long interval, ScheduleMode mode, Action<Poo
 
     public Action<PoolJob>? RunDone { get; } = runDone;
 
+    // Written by the timer thread before it queues the run (then a full fence) and read by a canceller after its CAS
+    // on the schedule's state: the Dekker pair that FireTimers describes.
     public PoolJob? CurrentRun
     {
         get => Volatile.Read(ref _currentRun);
@@ -47,9 +49,11 @@ internal abstract class ScheduleJob(long interval, ScheduleMode mode, Action<Poo
     /// <summary>A new run job for the next tick.</summary>
     public abstract PoolJob CreateRun();
 
-    /// <summary>Cancelled: a run that is still queued is cancelled too (one that is running finishes).</summary>
+    /// <summary>Cancelled: the schedule leaves the timers (also while a fixed-delay run has it out of the heap), and
+    /// a run that is still queued is cancelled too (one that is running finishes).</summary>
     internal override void Ended(Pool pool)
     {
+        pool.Timers.Forget(this);
         if (CurrentRun is { } run)
         {
             pool.CancelJobInternal(run);

@@ -45,7 +45,7 @@ internal sealed class TimerQueue
     private Node[] _heap = new Node[16];
     private int _count; // written under _lock; Volatile so that a canceller's garbage check can read it without it
     private int _garbage; // slots of cancelled jobs still in the heap (changed with Interlocked: cancellers hold no lock)
-    private int _pending; // live timers: delayed jobs in the heap and schedules
+    private int _pending; // live timers: delayed jobs in the heap and schedules (Interlocked: cancellers hold no lock)
     private long _sequence;
     private bool _stopped;
     private bool _wakePending;
@@ -65,19 +65,6 @@ internal sealed class TimerQueue
 
     /// <summary>Timers pending (delayed jobs not yet due, and periodic schedules not cancelled).</summary>
     public int Count => Math.Max(0, Volatile.Read(ref _pending));
-
-    /// <summary>Slots in the heap now, live or garbage (a fixed-delay schedule leaves it while its run is queued or
-    /// running).</summary>
-    internal int HeapCount
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _count;
-            }
-        }
-    }
 
     /// <summary>Live slots in the heap now.</summary>
     internal int LiveInHeap
@@ -412,6 +399,7 @@ internal sealed class TimerQueue
             Array.Resize(ref _heap, _count * 2);
         }
 
+        // The mark that a canceller's CAS and Compact's read look for (they hold no lock, or read other slots' jobs).
         Volatile.Write(ref job.QueuedAt, InHeap);
         int index = _count;
         _heap[index] = new Node { Due = due, Sequence = ++_sequence, Job = job };
