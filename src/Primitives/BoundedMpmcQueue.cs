@@ -90,6 +90,16 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
     private readonly Slot[] _slots;
     private readonly long _mask;
 
+    // Position -> slot remapping: consecutive positions go to slots one cache line apart, so that the producer writing
+    // position p and the consumer reading position p - 1 (a queue running near empty or full) do not share a line;
+    // the slots of one line serve positions a quarter (for 4 slots a line) of the ring apart. The low _rowBits bits
+    // of a position pick the line (the row), the next _lineShift bits the slot in it (the column). Rings with fewer
+    // lines than slots per line are not remapped (_lineShift 0, _columnMask 0).
+    private readonly int _lineShift;
+    private readonly int _rowBits;
+    private readonly long _rowMask;
+    private readonly long _columnMask;
+
     /// <param name="capacity">Rounded up to a power of two, at least 2.</param>
     /// <param name="startIndex">The first position; tests start near <see cref="long.MaxValue"/> to cover
     /// wrap-around of the 64-bit indices.</param>
@@ -98,11 +108,27 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
         int size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, 2));
         _slots = new Slot[size];
         _mask = size - 1;
+        int perLine = Math.Max(1, CacheLine.Size / Unsafe.SizeOf<Slot>());
+        int shift = BitOperations.Log2((uint)perLine);
+        if (perLine > 1 && size >= perLine * perLine)
+        {
+            _lineShift = shift;
+            _rowBits = BitOperations.Log2((uint)size) - shift;
+            _rowMask = (1L << _rowBits) - 1;
+            _columnMask = (1L << shift) - 1;
+        }
+        else
+        {
+            // No remapping: the row is the whole index, there is no column.
+            _rowBits = BitOperations.Log2((uint)size);
+            _rowMask = _mask;
+        }
+
         for (long i = 0; i < size; i++)
         {
-            // Position startIndex + i lands in slot (startIndex + i) & mask and is free for its first lap.
+            // Position startIndex + i is free for its first lap.
             long pos = unchecked(startIndex + i);
-            _slots[pos & _mask].Sequence = pos;
+            _slots[Index(pos)].Sequence = pos;
         }
 
         _indices.Head = startIndex;
@@ -110,6 +136,11 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
     }
 
     public readonly int Capacity => _slots.Length;
+
+    /// <summary>The slot of position <paramref name="pos"/>: a bijection from each run of <see cref="Capacity"/>
+    /// consecutive positions onto the slots (rows of lines swapped with columns within lines).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal readonly long Index(long pos) => ((pos & _rowMask) << _lineShift) | ((pos >> _rowBits) & _columnMask);
 
     public int Count
     {
@@ -139,41 +170,63 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
         }
     }
 
+    /// <summary>The fast path: one attempt at the tail, inlined into the caller; anything else (a lost race, a full
+    /// ring, a consumer still in the slot) goes to <see cref="TryEnqueueSlow"/>, which retries. Keeping the loop and its
+    /// <see cref="SpinWait"/> out of line leaves the caller's registers free around the compare-and-swap.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryEnqueue(T item)
+    {
+        long pos = Volatile.Read(ref _indices.Tail);
+        ref Slot slot = ref _slots[Index(pos)];
+
+        // Acquire: pairs with the consumer's release store of Sequence = pos (its TryDequeue, one lap ago), so the
+        // consumer's read of the old item happens before our write of the new one. The CAS is the linearization point
+        // of a successful enqueue's claim; the item becomes visible to consumers at the release store in Publish.
+        if (Volatile.Read(ref slot.Sequence) == pos && Interlocked.CompareExchange(ref _indices.Tail, unchecked(pos + 1), pos) == pos)
+        {
+            Publish(ref slot, pos, item);
+            return true;
+        }
+
+        return TryEnqueueSlow(item);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Publish(ref Slot slot, long pos, T item)
+    {
+        if (THooks.Faults.Has(Fault.PublishBeforeWrite))
+        {
+            Volatile.Write(ref slot.Sequence, unchecked(pos + 1));
+            THooks.Interleave();
+            slot.Item = item;
+            return;
+        }
+
+        THooks.Interleave();
+        slot.Item = item;
+
+        // Release: publishes the item write above to the consumer whose acquire load of Sequence reads pos + 1.
+        // Without release ordering the consumer could see the sequence and a stale item.
+        Volatile.Write(ref slot.Sequence, unchecked(pos + 1));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryEnqueueSlow(T item)
     {
         Slot[] slots = _slots;
         SpinWait spinner = default;
         long pos = Volatile.Read(ref _indices.Tail);
         while (true)
         {
-            ref Slot slot = ref slots[pos & _mask];
-
-            // Acquire: pairs with the consumer's release store of Sequence = pos (its TryDequeue, one lap ago), so
-            // the consumer's read of the old item happens before our write of the new one.
-            long seq = Volatile.Read(ref slot.Sequence);
+            ref Slot slot = ref slots[Index(pos)];
+            long seq = Volatile.Read(ref slot.Sequence); // acquire, as in TryEnqueue
             long dif = unchecked(seq - pos);
             if (dif == 0)
             {
-                // Claim position pos. The CAS is the linearization point of a successful enqueue's claim; the
-                // item becomes visible to consumers at the release store below.
                 long seen = Interlocked.CompareExchange(ref _indices.Tail, unchecked(pos + 1), pos);
                 if (seen == pos)
                 {
-                    if (THooks.Faults.Has(Fault.PublishBeforeWrite))
-                    {
-                        Volatile.Write(ref slot.Sequence, unchecked(pos + 1));
-                        THooks.Interleave();
-                        slot.Item = item;
-                        return true;
-                    }
-
-                    THooks.Interleave();
-                    slot.Item = item;
-
-                    // Release: publishes the item write above to the consumer whose acquire load of Sequence
-                    // reads pos + 1. Without release ordering the consumer could see the sequence and a stale item.
-                    Volatile.Write(ref slot.Sequence, unchecked(pos + 1));
+                    Publish(ref slot, pos, item);
                     return true;
                 }
 
@@ -200,35 +253,57 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
         }
     }
 
+    /// <summary>The fast path, as for <see cref="TryEnqueue"/>: one attempt at the head, the rest out of line.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryDequeue([MaybeNullWhen(false)] out T item)
+    {
+        long pos = Volatile.Read(ref _indices.Head);
+        ref Slot slot = ref _slots[Index(pos)];
+
+        // Acquire: pairs with the producer's release store of Sequence = pos + 1, so its item write is visible. The
+        // CAS is the linearization point of a successful dequeue.
+        if (Volatile.Read(ref slot.Sequence) == unchecked(pos + 1) && Interlocked.CompareExchange(ref _indices.Head, unchecked(pos + 1), pos) == pos)
+        {
+            item = Take(ref slot, pos);
+            return true;
+        }
+
+        return TryDequeueSlow(out item);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private T Take(ref Slot slot, long pos)
+    {
+        THooks.Interleave();
+        T item = slot.Item;
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+        {
+            slot.Item = default!;
+        }
+
+        // Release: the reads and the clear of the item above happen before the producer of the next lap (whose
+        // acquire load reads pos + capacity) writes the slot.
+        Volatile.Write(ref slot.Sequence, unchecked(pos + _slots.Length));
+        return item;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryDequeueSlow([MaybeNullWhen(false)] out T item)
     {
         Slot[] slots = _slots;
         SpinWait spinner = default;
         long pos = Volatile.Read(ref _indices.Head);
         while (true)
         {
-            ref Slot slot = ref slots[pos & _mask];
-
-            // Acquire: pairs with the producer's release store of Sequence = pos + 1, so its item write is visible.
-            long seq = Volatile.Read(ref slot.Sequence);
+            ref Slot slot = ref slots[Index(pos)];
+            long seq = Volatile.Read(ref slot.Sequence); // acquire, as in TryDequeue
             long dif = unchecked(seq - (pos + 1));
             if (dif == 0)
             {
                 long seen = Interlocked.CompareExchange(ref _indices.Head, unchecked(pos + 1), pos);
                 if (seen == pos)
                 {
-                    // The CAS is the linearization point of a successful dequeue.
-                    THooks.Interleave();
-                    item = slot.Item;
-                    if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
-                    {
-                        slot.Item = default!;
-                    }
-
-                    // Release: the reads and the clear of the item above happen before the producer of the next lap
-                    // (whose acquire load reads pos + capacity) writes the slot.
-                    Volatile.Write(ref slot.Sequence, unchecked(pos + slots.Length));
+                    item = Take(ref slot, pos);
                     return true;
                 }
 

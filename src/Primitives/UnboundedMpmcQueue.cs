@@ -162,7 +162,51 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long Pack(uint life, long count) => (long)((ulong)life << 32) | count;
 
+    /// <summary>The fast path, inlined into the caller: one fetch-and-add on the tail segment, the slot written. Every
+    /// other case (a tail segment that is full or changed under us, a ticket of a later life) goes out of line, so
+    /// that the loop and its <see cref="SpinWait"/> do not burden the caller's registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Enqueue(T item)
+    {
+        Segment seg = Volatile.Read(ref _tail);
+        long observed = Volatile.Read(ref seg.Words.Tail);
+
+        // Re-reading the tail after the word proves that the life we read is one in which seg is linked: seg cannot be
+        // recycled while it is the tail, and if it was recycled and re-linked in between, the life we read is older
+        // than the current one and the FAA tells us so.
+        if (Volatile.Read(ref _tail) == seg && Ticket(observed) < _size)
+        {
+            // The FAA is the only read-modify-write of an enqueue. It returns the new word; our ticket is one less.
+            long word = Interlocked.Increment(ref seg.Words.Tail);
+            long t = Ticket(word) - 1;
+            if (t < _size && Life(word) == Life(observed))
+            {
+                Publish(ref seg.Slots[t], item);
+                return;
+            }
+
+            if (Claimed(seg, observed, word, item))
+            {
+                return;
+            }
+        }
+
+        EnqueueSlow(item);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Publish(ref Slot slot, T item)
+    {
+        THooks.Interleave();
+        slot.Item = item;
+
+        // Release: publishes the item to the consumer whose acquire load of State reads Full. Linearization point of
+        // the enqueue.
+        Volatile.Write(ref slot.State, Full);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void EnqueueSlow(T item)
     {
         int size = _size;
         SpinWait spinner = default;
@@ -170,13 +214,9 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
         {
             Segment seg = Volatile.Read(ref _tail);
             long observed = Volatile.Read(ref seg.Words.Tail);
-
-            // Re-reading the tail after the word proves that the life we read is one in which seg is linked: seg
-            // cannot be recycled while it is the tail, and if it was recycled and re-linked in between, the life we
-            // read is older than the current one and the FAA below tells us so.
             if (Volatile.Read(ref _tail) != seg)
             {
-                continue;
+                continue; // as in Enqueue
             }
 
             if (Ticket(observed) > size)
@@ -187,61 +227,70 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
                 continue;
             }
 
-            // The FAA is the only read-modify-write of an enqueue. It returns the new word; our ticket is one less.
             long word = Interlocked.Increment(ref seg.Words.Tail);
-            long t = Ticket(word) - 1;
-            if (t == size)
+            if (Claimed(seg, observed, word, item))
             {
-                // Exactly one producer per life gets ticket `size`: it alone links the next segment, so no CAS is
-                // needed on Next or on the tail, and seg cannot be recycled before Next is set. If the FAA landed in
-                // a later life than the one we read (seg was renewed meanwhile), seg may not be linked yet in that
-                // life: wait until it is the tail, which it then stays until we link.
-                while (Volatile.Read(ref _tail) != seg)
-                {
-                    spinner.SpinOnce(sleep1Threshold: -1);
-                }
-
-                Segment next = RenewOrAllocate(item);
-
-                // Linearization point of this enqueue. An exchange, not a release store: a consumer that finds seg
-                // consumed and Next null answers "empty", so Next must be visible before this enqueue returns. A
-                // plain store can sit in this core's store buffer after the call returns, and a consumer that starts
-                // later by any clock would still read null. (Other enqueues are safe with a release store because
-                // their FAA, a full fence, already shows the ticket taken and consumers wait for the slot.) Once per
-                // segment. It also releases the renewal writes (item, state, words) to whoever reaches `next`.
-                Interlocked.Exchange(ref seg.Next, next);
-                Volatile.Write(ref _tail, next);
                 return;
             }
 
-            if (Life(word) != Life(observed))
-            {
-                // seg was recycled and renewed after we read it: the ticket belongs to the new life. Consumers of that
-                // life wait for every ticket below the count, so mark this one as skipped, then start over.
-                if (t < size)
-                {
-                    THooks.Interleave();
-                    Volatile.Write(ref seg.Slots[t].State, Skip);
-                }
-
-                continue;
-            }
-
-            if (t < size)
-            {
-                ref Slot slot = ref seg.Slots[t];
-                THooks.Interleave();
-                slot.Item = item;
-
-                // Release: publishes the item to the consumer whose acquire load of State reads Full. Linearization
-                // point of the enqueue.
-                Volatile.Write(ref slot.State, Full);
-                return;
-            }
-
-            // t > size: another producer got ticket `size` first and is linking.
+            // Another producer got ticket `size` first and is linking, or our ticket was of a later life.
             spinner.SpinOnce(sleep1Threshold: -1);
         }
+    }
+
+    /// <summary>Acts on the ticket that an FAA on <paramref name="seg"/>'s enqueue word handed out (the word it
+    /// returned is <paramref name="word"/>, the one read before it <paramref name="observed"/>). True if the item was
+    /// enqueued; false if the caller must start over.</summary>
+    private bool Claimed(Segment seg, long observed, long word, T item)
+    {
+        int size = _size;
+        long t = Ticket(word) - 1;
+        if (t == size)
+        {
+            // Exactly one producer per life gets ticket `size`: it alone links the next segment, so no CAS is needed
+            // on Next or on the tail, and seg cannot be recycled before Next is set. If the FAA landed in a later life
+            // than the one we read (seg was renewed meanwhile), seg may not be linked yet in that life: wait until it
+            // is the tail, which it then stays until we link.
+            SpinWait spinner = default;
+            while (Volatile.Read(ref _tail) != seg)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+            }
+
+            Segment next = RenewOrAllocate(item);
+
+            // Linearization point of this enqueue. An exchange, not a release store: a consumer that finds seg
+            // consumed and Next null answers "empty", so Next must be visible before this enqueue returns. A plain
+            // store can sit in this core's store buffer after the call returns, and a consumer that starts later by
+            // any clock would still read null. (Other enqueues are safe with a release store because their FAA, a
+            // full fence, already shows the ticket taken and consumers wait for the slot.) Once per segment. It also
+            // releases the renewal writes (item, state, words) to whoever reaches `next`.
+            Interlocked.Exchange(ref seg.Next, next);
+            Volatile.Write(ref _tail, next);
+            return true;
+        }
+
+        if (Life(word) != Life(observed))
+        {
+            // seg was recycled and renewed after we read it: the ticket belongs to the new life. Consumers of that life
+            // wait for every ticket below the count, so mark this one as skipped, then start over.
+            if (t < size)
+            {
+                THooks.Interleave();
+                Volatile.Write(ref seg.Slots[t].State, Skip);
+            }
+
+            return false;
+        }
+
+        if (t < size)
+        {
+            Publish(ref seg.Slots[t], item);
+            return true;
+        }
+
+        // t > size: another producer got ticket `size` first and is linking.
+        return false;
     }
 
     /// <summary>Prepares a segment holding <paramref name="item"/> in slot 0, ready to be linked.</summary>
@@ -270,7 +319,39 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
         return seg;
     }
 
+    /// <summary>The fast path, as for <see cref="Enqueue"/>: the head slot published, read, and claimed with one CAS;
+    /// everything else out of line.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryDequeue([MaybeNullWhen(false)] out T item)
+    {
+        Segment seg = Volatile.Read(ref _head);
+        long word = Volatile.Read(ref seg.Words.Head);
+        long h = Ticket(word);
+
+        // As in TryDequeueSlow: with the head re-read, `word` belongs to a life in which seg is linked and is the
+        // head, or to an older one, and then the CAS fails. The acquire read of State pairs with the producer's
+        // release store of Full; the item is read before the claim (see TryDequeueSlow), and the CAS is the
+        // linearization point.
+        if (!THooks.Faults.Has(Fault.ReadItemAfterClaim) && Volatile.Read(ref _head) == seg && h < _size)
+        {
+            ref Slot slot = ref seg.Slots[h];
+            if (Volatile.Read(ref slot.State) == Full)
+            {
+                THooks.Interleave();
+                T value = slot.Item;
+                if (Interlocked.CompareExchange(ref seg.Words.Head, word + 1, word) == word)
+                {
+                    item = value;
+                    return true;
+                }
+            }
+        }
+
+        return TryDequeueSlow(out item);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryDequeueSlow([MaybeNullWhen(false)] out T item)
     {
         int size = _size;
         SpinWait spinner = default;
