@@ -1,3 +1,4 @@
+using System;
 using System.Threading;
 using FastThreadPool.Primitives.Internal;
 
@@ -30,19 +31,36 @@ internal sealed class JobTable
 
     private readonly Chunk?[] _ring = new Chunk?[RingSize];
 
+    /// <summary>The chunk number of an id: ids that share it are counted down together (see <see cref="Remove(long, int)"/>).</summary>
+    public static long ChunkOf(long id) => id >> ChunkBits;
+
     /// <summary>Registers a job; false if its chunk could not be installed (see the class remarks).</summary>
     public bool Add(PoolJob job)
     {
-        long number = job.Id >> ChunkBits;
+        Chunk? chunk = Install(job.Id >> ChunkBits);
+        if (chunk is null)
+        {
+            return false;
+        }
+
+        // Release: a canceller whose acquire read in Find sees the job sees it fully constructed. Submit returns the
+        // id only after this store, so a Cancel of that id (by any thread that learned it) finds the job.
+        Volatile.Write(ref chunk.Jobs[job.Id & (ChunkSize - 1)], job);
+        return true;
+    }
+
+    /// <summary>The chunk with this number, installed if its slot is free; null if the slot holds another chunk.</summary>
+    private Chunk? Install(long number)
+    {
         ref Chunk? slot = ref _ring[number & (RingSize - 1)];
         Chunk? chunk = Volatile.Read(ref slot);
         while (chunk is null || chunk.Number != number)
         {
             if (chunk is not null)
             {
-                // The slot holds another chunk whose jobs have not all ended (an older one, or, for an id more than
+                // The slot holds another chunk whose ids have not all ended (an older one, or, for an id more than
                 // the ring behind, a newer one): leave it.
-                return false;
+                return null;
             }
 
             // One installer per chunk: the CAS publishes the chunk (a full fence), losers use the winner's.
@@ -50,10 +68,22 @@ internal sealed class JobTable
             chunk = Interlocked.CompareExchange(ref slot, fresh, null) ?? fresh;
         }
 
-        // Release: a canceller whose acquire read in Find sees the job sees it fully constructed. Submit returns the
-        // id only after this store, so a Cancel of that id (by any thread that learned it) finds the job.
-        Volatile.Write(ref chunk.Jobs[job.Id & (ChunkSize - 1)], job);
-        return true;
+        return chunk;
+    }
+
+    /// <summary>Chunks installed now (for tests: once every id handed out has ended, none is left).</summary>
+    public int LiveChunks
+    {
+        get
+        {
+            int n = 0;
+            for (int i = 0; i < RingSize; i++)
+            {
+                n += Volatile.Read(ref _ring[i]) is null ? 0 : 1;
+            }
+
+            return n;
+        }
     }
 
     /// <summary>The registered job with this id, if its chunk is still held (the job may have ended).</summary>
@@ -70,9 +100,13 @@ internal sealed class JobTable
     }
 
     /// <summary>Forgets an id that has ended (its job, or a submission that was refused after the id was taken).</summary>
-    public void Remove(long id)
+    public void Remove(long id) => Remove(id >> ChunkBits, 1);
+
+    /// <summary>Forgets <paramref name="count"/> ended ids of chunk <paramref name="number"/> at once: a worker counts
+    /// the ids it ends per chunk and hands them over when it moves to another chunk or goes idle, so that workers do
+    /// not all decrement one shared counter per job.</summary>
+    public void Remove(long number, int count)
     {
-        long number = id >> ChunkBits;
         ref Chunk? slot = ref _ring[number & (RingSize - 1)];
         Chunk? chunk = Volatile.Read(ref slot);
         if (chunk is null || chunk.Number != number)
@@ -81,11 +115,28 @@ internal sealed class JobTable
         }
 
         // The slot keeps the job (Cancel then fails on its state): clearing it would write to a cache line that the
-        // submitters are filling. The whole chunk goes once every id in it has ended.
-        // The last id of the chunk to end frees its slot (only if it still holds this chunk).
-        if (Interlocked.Decrement(ref chunk.Remaining.Head) == 0)
+        // submitters are filling. The whole chunk goes once every id in it has ended: the last count to arrive frees
+        // its slot (only if it still holds this chunk).
+        if (Interlocked.Add(ref chunk.Remaining.Head, -count) == 0)
         {
             Interlocked.CompareExchange(ref slot, null, chunk);
+        }
+    }
+
+    /// <summary>Forgets ids that were reserved and will never be handed out (the rest of a worker's id block when it
+    /// goes idle or ends). Their chunk is installed if need be, so that it still counts them down.</summary>
+    public void RemoveUnused(long first, long last)
+    {
+        while (first <= last)
+        {
+            long number = first >> ChunkBits;
+            long chunkLast = Math.Min(last, ((number + 1) << ChunkBits) - 1);
+            if (Install(number) is not null)
+            {
+                Remove(number, (int)(chunkLast - first + 1));
+            }
+
+            first = chunkLast + 1;
         }
     }
 }

@@ -150,7 +150,7 @@ public sealed partial class Pool
             // Arm a signal and announce the wait, then look again (pairs with FinishOne, as in AsCompleted).
             TaskCompletionSource signal = CompletionSignal();
             bool end = false;
-            Interlocked.Increment(ref _asyncCompletionWaiters);
+            AnnounceWaiter(ref _asyncCompletionWaiters);
             try
             {
                 bool got = TakeCompleted(out job);
@@ -206,7 +206,7 @@ public sealed partial class Pool
 
     private void SignalAsyncCompletion()
     {
-        // After the ended job was counted (a full fence), pairs with the waiter's increment before its second look.
+        // After the ended job was counted; pairs with the waiter's AnnounceWaiter before its second look.
         if (Volatile.Read(ref _asyncCompletionWaiters) > 0)
         {
             Interlocked.Exchange(ref _completionSignal, null)?.TrySetResult();

@@ -46,7 +46,7 @@ public sealed partial class Pool
             // Announce the wait, then look again (pairs with FinishOne: it ends a job, then reads the waiter count).
             bool got;
             bool end = false;
-            Interlocked.Increment(ref _completionWaiters);
+            AnnounceWaiter(ref _completionWaiters);
             try
             {
                 got = TakeCompleted(out job);

@@ -33,6 +33,9 @@ public sealed partial class Pool : IDisposable
     // Ids a worker reserves at a time for the jobs it submits.
     private const int IdBlock = 64;
 
+    /// <summary>The default of <see cref="PoolOptions.InjectionBatch"/>.</summary>
+    internal const int DefaultInjectionBatch = 8;
+
     /// <summary>The name of the <see cref="System.Diagnostics.Metrics.Meter"/> each pool publishes its metrics on
     /// (<c>dotnet-counters monitor --counters FastThreadPool</c>): counters <c>fastthreadpool.jobs.submitted</c>,
     /// <c>.done</c>, <c>.failed</c>, <c>.cancelled</c>; up-down counters <c>fastthreadpool.queue.length</c>,
@@ -68,6 +71,7 @@ public sealed partial class Pool : IDisposable
     private int _stopping;
     private int _idleWaiters;
     private long _refused;
+    private long _retiredIds;
     private long _cancelled;
     private int _callbackFailures;
     private Exception? _lastCallbackException;
@@ -149,7 +153,11 @@ public sealed partial class Pool : IDisposable
     {
         get
         {
-            // Ids handed out, less the refused ones, less the ones workers reserved and have not handed out yet.
+            // Ids handed out, less the refused ones, less the ones workers reserved and have not handed out yet, less
+            // the reserved ones they gave up. Retired ids are read first: a worker moves its NextId to the block end
+            // before it adds them to the retired count, so a reader that sees them retired sees them used, and never
+            // subtracts them twice (it may, briefly, not subtract them at all; see Settle).
+            long retired = Volatile.Read(ref _retiredIds);
             long unused = 0;
             foreach (Worker? w in _workers)
             {
@@ -162,7 +170,7 @@ public sealed partial class Pool : IDisposable
                 }
             }
 
-            return Volatile.Read(ref _hot.LastId) - Volatile.Read(ref _refused) - unused;
+            return Volatile.Read(ref _hot.LastId) - Volatile.Read(ref _refused) - retired - unused;
         }
     }
 
@@ -185,6 +193,9 @@ public sealed partial class Pool : IDisposable
     public bool IsStopping => Volatile.Read(ref _stopping) != 0;
 
     /// <summary>The scheduler's state in one line, for messages of tests that time out.</summary>
+    /// <summary>Chunks of the id table still held (for tests; see <see cref="JobTable"/>).</summary>
+    internal int LiveIdChunks => _table.LiveChunks;
+
     internal string DebugState =>
         $"idle {Volatile.Read(ref _hot.Idle)}, searching {Volatile.Read(ref _hot.Searching)}, waking {Volatile.Read(ref _hot.Waking)}, " +
         $"permits {_parking.CurrentCount}, parked {_parking.WaitingCount}, signaled {_parking.SignaledCount}, started {Volatile.Read(ref _started)}, alive {Alive}, " +
@@ -286,8 +297,7 @@ public sealed partial class Pool : IDisposable
     public long Submit(Action<CancellationToken> job, CancellationToken cancellationToken)
     {
         var j = new CancellableJob<VoidResult>(this, Checked(job), cancellationToken);
-        TryAccept(j, first: false, wait: true, armed: j);
-        return j.Id;
+        return TryAccept(j, first: false, wait: true, armed: j);
     }
 
     /// <summary>Queues a job that produces a result and can be cancelled with a token (see
@@ -301,8 +311,7 @@ public sealed partial class Pool : IDisposable
     public long Submit<TResult>(Func<CancellationToken, TResult> job, CancellationToken cancellationToken)
     {
         var j = new CancellableJob<TResult>(this, Checked(job), cancellationToken);
-        TryAccept(j, first: false, wait: true, armed: j);
-        return j.Id;
+        return TryAccept(j, first: false, wait: true, armed: j);
     }
 
     /// <summary>Queues a job at the head: it runs before every job still queued by <c>Submit</c>; among several
@@ -340,9 +349,8 @@ public sealed partial class Pool : IDisposable
     public bool TrySubmit(Action job, out long id)
     {
         var j = new ActionJob(Checked(job), null);
-        bool accepted = TryAccept(j, first: false, wait: false);
-        id = j.Id;
-        return accepted;
+        id = TryAccept(j, first: false, wait: false);
+        return id != 0;
     }
 
     private static T Checked<T>(T value, string name = "job")
@@ -353,13 +361,12 @@ public sealed partial class Pool : IDisposable
     }
 
 
-    private long Accept(PoolJob job, bool first)
-    {
-        TryAccept(job, first, wait: true);
-        return job.Id;
-    }
+    private long Accept(PoolJob job, bool first) => TryAccept(job, first, wait: true);
 
-    private bool TryAccept(PoolJob job, bool first, bool wait, TokenJob? armed = null)
+    /// <summary>Registers and queues a job; its id, or 0 if it was refused because the queue was full and
+    /// <paramref name="wait"/> is false. The id is read before the job is queued: once a worker has taken the job, its
+    /// cache line belongs to that worker's core, and reading it again here would pull it back.</summary>
+    private long TryAccept(PoolJob job, bool first, bool wait, TokenJob? armed = null)
     {
         Worker? self = t_worker;
         if (self is not null && self.Pool != this)
@@ -368,6 +375,7 @@ public sealed partial class Pool : IDisposable
         }
 
         bool registered = Register(job, self);
+        long id = job.Id;
         if (Volatile.Read(ref _stopping) != 0)
         {
             Refuse(job, registered);
@@ -400,7 +408,7 @@ public sealed partial class Pool : IDisposable
                 if (!wait)
                 {
                     Refuse(job, registered);
-                    return false;
+                    return 0;
                 }
 
                 SpinWait spinner = default;
@@ -426,7 +434,7 @@ public sealed partial class Pool : IDisposable
         }
 
         WakeOrStart(fence: false);
-        return true;
+        return id;
     }
 
     /// <summary>Gives the job its id and registers it for <see cref="Cancel(long)"/>; false if it could not be
@@ -637,7 +645,7 @@ public sealed partial class Pool : IDisposable
 
         var clock = Stopwatch.StartNew();
         // Announce the wait, then check (pairs with FinishOne: a job's counter, then the waiter count).
-        Interlocked.Increment(ref _idleWaiters);
+        AnnounceWaiter(ref _idleWaiters);
         try
         {
             lock (_idleGate)
@@ -765,7 +773,21 @@ public sealed partial class Pool : IDisposable
 
     // ---- Workers ---------------------------------------------------------------------------------------------
 
-    /// <summary>After a job ended (its counter was incremented with a full fence): wake WaitIdle if it is done.</summary>
+    /// <summary>
+    /// Counts a thread that is about to wait for jobs to end, before it looks at the counts and queues once more. A
+    /// worker that ends a job writes its count with a plain store and then reads the waiter counts (FinishOne) with
+    /// no fence between them; the process-wide barrier here makes that safe at the waiter's expense (microseconds,
+    /// once per wait): every other thread passes a full fence during the call, so a worker either made its count
+    /// visible before that point (this thread's next look sees it) or reads the waiter counts after it (and sees this
+    /// thread counted, since the increment came before the call).
+    /// </summary>
+    private static void AnnounceWaiter(ref int waiters)
+    {
+        Interlocked.Increment(ref waiters);
+        Interlocked.MemoryBarrierProcessWide();
+    }
+
+    /// <summary>After a job ended and was counted: wake the threads that wait for jobs to end (see AnnounceWaiter).</summary>
     private void FinishOne()
     {
         // AsCompleted waits on _completed: wake it (it re-checks the queues and whether anything is outstanding).
@@ -777,11 +799,19 @@ public sealed partial class Pool : IDisposable
 
         SignalAsyncCompletion();
 
-        if (Volatile.Read(ref _idleWaiters) > 0 && Outstanding() == 0)
+        if (Volatile.Read(ref _idleWaiters) > 0)
         {
-            lock (_idleGate)
+            // A full fence before reading the other workers' counts: ours was written with a plain store, and two
+            // workers that end the last two jobs at once could otherwise each read the other's count before it left
+            // its store buffer, and neither would wake the waiter. (The process-wide barrier of AnnounceWaiter orders
+            // the waiter against each worker, not the workers against one another.) Only while someone waits.
+            Interlocked.MemoryBarrier();
+            if (Outstanding() == 0)
             {
-                Monitor.PulseAll(_idleGate);
+                lock (_idleGate)
+                {
+                    Monitor.PulseAll(_idleGate);
+                }
             }
         }
     }
@@ -816,6 +846,11 @@ public sealed partial class Pool : IDisposable
         // enqueue index, whose cache line the submitters write on every job.
         if ((!polling || _ownQueue is null || _ownQueue.MayHaveItems) && _queue.TryDequeue(out PoolJob? queued))
         {
+            if (self.Batch is not null)
+            {
+                TakeMore(self);
+            }
+
             return queued;
         }
 
@@ -833,9 +868,86 @@ public sealed partial class Pool : IDisposable
         return null;
     }
 
-    /// <summary>A cheap look (not exact) for the wake-up hand-on: it avoids reading the queue's enqueue index.</summary>
+    /// <summary>
+    /// After a worker took a job from the submission queue: moves up to <see cref="PoolOptions.InjectionBatch"/> - 1
+    /// more into its own deque, so that a stream of jobs costs one contended dequeue per batch rather than one per
+    /// job per worker (the queue's head, and whatever the jobs share, stay in one core's cache for the batch). Idle
+    /// workers steal from the deque, and the hand-on after this wakes one. The jobs are pushed last first, so that the
+    /// worker pops them in queue order.
+    /// </summary>
+    private void TakeMore(Worker self)
+    {
+        // Odd while jobs are on their way (taken, not yet in the deque): a worker about to end looks at this (see
+        // NothingQueuedElsewhere). The increment is a full fence, so it is visible before the first dequeue below.
+        Interlocked.Increment(ref self.Transfers);
+        PoolJob?[] batch = self.Batch!;
+        int n = 0;
+        while (n < batch.Length && (_ownQueue is null || _ownQueue.MayHaveItems) && _queue.TryDequeue(out PoolJob? job))
+        {
+            batch[n++] = job;
+        }
+
+        for (int i = n - 1; i >= 0; i--)
+        {
+            self.Deque.Push(batch[i]!);
+            batch[i] = null;
+        }
+
+        // Release: the pushes above are visible to whoever reads the even count.
+        Volatile.Write(ref self.Transfers, self.Transfers + 1);
+    }
+
+    /// <summary>
+    /// For a worker about to end at shutdown: whether every other worker's deque is empty and no batch was on its way
+    /// into one during the look. Each worker's transfer count is read before and after the look at the deques; a
+    /// batch whose jobs left the shared queue before that queue was last seen empty was either counted as on its way
+    /// (odd) or finished (its pushes visible to the look), and one that started during the look changes its count.
+    /// </summary>
+    private bool NothingQueuedElsewhere(Worker self)
+    {
+        int n = Volatile.Read(ref _started);
+        var before = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            Worker? w = Volatile.Read(ref _workers[i]);
+            before[i] = w is null ? 0 : Volatile.Read(ref w.Transfers);
+            if ((before[i] & 1) != 0)
+            {
+                return false;
+            }
+        }
+
+        if (!_queue.IsEmpty)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            Worker? w = Volatile.Read(ref _workers[i]);
+            if (w is not null && w != self && (!w.Deque.IsEmpty || Volatile.Read(ref w.Transfers) != before[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Whether work waits, for the wake-up hand-on (read only when a worker is idle or the pool has room to start one).
+    /// It must count a job whose submitter has claimed its slot and not yet published it: that submitter may have read
+    /// the searching count before this worker stopped searching (its publishing store can still sit in its store
+    /// buffer when it reads the count: a store, then a load) and so relies on this look. The claim is an atomic
+    /// read-modify-write, a full fence, made before the submitter reads the count, and this worker reads the queue's
+    /// indices after its own full fence (leaving the searchers), so one of the two sees the other. Our queues'
+    /// <c>IsEmpty</c> compares those indices; the cheap look at the head slot alone would miss the claim, and the job
+    /// would wait for this worker's job to end. The cheap look goes first: while jobs stream in, it answers without
+    /// reading the enqueue index, whose cache line the submitter writes on every job.
+    /// </summary>
     private bool MayHaveMoreWork(Worker self) =>
-        Volatile.Read(ref _dueCount) != 0 || Volatile.Read(ref _firstHead) is not null || !self.Deque.IsEmpty || (_ownQueue?.MayHaveItems ?? !_queue.IsEmpty);
+        Volatile.Read(ref _dueCount) != 0 || Volatile.Read(ref _firstHead) is not null || !self.Deque.IsEmpty
+        || (_ownQueue?.MayHaveItems ?? false) || !_queue.IsEmpty;
 
     private bool NothingQueued(Worker self) =>
         Volatile.Read(ref _dueCount) == 0 && Volatile.Read(ref _firstHead) is null && self.Deque.IsEmpty && _queue.IsEmpty;
@@ -856,7 +968,7 @@ public sealed partial class Pool : IDisposable
         Volatile.Write(ref self.Busy, true);
         bool ok = job.Execute();
         Volatile.Write(ref self.Busy, false);
-        _table.Remove(job.Id);
+        self.CountEnded(_table, job.Id);
         if (ok)
         {
             Action<PoolJob>? callback = job.DoneCallback ?? _options.DoneCallback;
@@ -878,9 +990,12 @@ public sealed partial class Pool : IDisposable
             }
         }
 
+        // The worker's own counters, written only by it: plain increments with release stores (the job's outcome,
+        // its Done or Failed entry included, is visible before the count). FinishOne's reads below need no fence of
+        // ours: every waiter runs Interlocked.MemoryBarrierProcessWide after announcing itself (see AnnounceWaiter).
         if (ok)
         {
-            Interlocked.Increment(ref self.Done); // uncontended: the worker's own counter
+            Volatile.Write(ref self.Done, self.Done + 1);
         }
         else
         {
@@ -891,7 +1006,7 @@ public sealed partial class Pool : IDisposable
                 ReportFailed(job);
             }
 
-            Interlocked.Increment(ref self.Failed); // as Done: the worker's own counter, a fence for FinishOne
+            Volatile.Write(ref self.Failed, self.Failed + 1);
         }
 
         FinishOne();
@@ -965,9 +1080,10 @@ public sealed partial class Pool : IDisposable
 
                 if (Volatile.Read(ref _stopping) != 0)
                 {
-                    // Graceful end: nothing queued. (A submission that queues a job after this look sees _stopping
-                    // and takes its job back; see TryAccept.)
-                    if (NothingQueued(self))
+                    // Graceful end: nothing queued, in the shared queues or in any worker's deque, and no batch on
+                    // its way into one (a job there may be what a running job waits for). A submission that queues a
+                    // job after this look sees _stopping and takes its job back; see TryAccept.
+                    if (NothingQueued(self) && (_options.Faults.Has(Fault.EndWithoutLookingElsewhere) || NothingQueuedElsewhere(self)))
                     {
                         return;
                     }
@@ -991,6 +1107,9 @@ public sealed partial class Pool : IDisposable
                     continue;
                 }
 
+                // Going to sleep: hand over the ended ids counted for the id table, and the ids of our block that we
+                // will not hand out, so that their chunks can go.
+                Settle(self);
                 _parking.Wait();
                 Interlocked.Decrement(ref _hot.Idle);
 
@@ -1000,6 +1119,7 @@ public sealed partial class Pool : IDisposable
         }
         finally
         {
+            Settle(self);
             RunCallback(_options.FinishCallback, self.Context);
             Interlocked.Decrement(ref _alive);
             t_worker = null;
@@ -1015,6 +1135,24 @@ public sealed partial class Pool : IDisposable
         if ((Volatile.Read(ref _hot.Idle) > 0 || room) && MayHaveMoreWork(self))
         {
             WakeOrStart(fence: false);
+        }
+    }
+
+    /// <summary>Hands the worker's batched id-table counts over: the ended ids of its current chunk, and the ids left
+    /// in its reserved block, which it gives up (they count as retired, not as submitted).</summary>
+    private void Settle(Worker self)
+    {
+        self.FlushEnded(_table);
+        long next = self.NextId;
+        long end = self.BlockEnd;
+        if (end > next)
+        {
+            // NextId first, then the retired count (a full fence): a reader of SubmittedCount may briefly count these
+            // ids as submitted, never as both unused and retired; FinishOne below wakes a waiter that read that.
+            Volatile.Write(ref self.NextId, end);
+            Interlocked.Add(ref _retiredIds, end - next);
+            _table.RemoveUnused(next + 1, end);
+            FinishOne();
         }
     }
 
@@ -1079,11 +1217,42 @@ public sealed partial class Pool : IDisposable
         public long Failed;
         public bool Busy;
 
+        // Room for the jobs a worker takes from the submission queue after the one it runs (null: no batching), and
+        // the count of such batches, odd while one is on its way into the deque.
+        public readonly PoolJob?[]? Batch;
+        public long Transfers;
+
+        // Ended ids of one id-table chunk not yet handed to the table (see JobTable.Remove(long, int)).
+        private long _endedChunk = -1;
+        private int _endedCount;
+
+        public void CountEnded(JobTable table, long id)
+        {
+            long chunk = JobTable.ChunkOf(id);
+            if (chunk != _endedChunk)
+            {
+                FlushEnded(table);
+                _endedChunk = chunk;
+            }
+
+            _endedCount++;
+        }
+
+        public void FlushEnded(JobTable table)
+        {
+            if (_endedCount != 0)
+            {
+                table.Remove(_endedChunk, _endedCount);
+                _endedCount = 0;
+            }
+        }
+
         public Worker(Pool pool, int index, string name)
         {
             Pool = pool;
             Index = index;
             Context = new WorkerContext(pool, index, name);
+            Batch = pool._options.InjectionBatch > 1 ? new PoolJob?[pool._options.InjectionBatch - 1] : null;
             Thread = new Thread(() => pool.WorkerLoop(this));
         }
     }

@@ -66,6 +66,10 @@ public sealed class PoolOptions
     /// <summary>Deliberate faults, for the systematic tests only.</summary>
     internal Primitives.Internal.Fault Faults { get; set; }
 
+    /// <summary>How many jobs a worker takes from the submission queue at once, at most (the first it runs, the others
+    /// go to its own deque, where idle workers steal them). 1 turns batching off; internal, for measurements.</summary>
+    internal int InjectionBatch { get; set; } = Pool.DefaultInjectionBatch;
+
     /// <summary>A copy (every setting is a value or an immutable reference), so that later changes to the caller's
     /// options do not reach the pool.</summary>
     internal PoolOptions Clone() => (PoolOptions)MemberwiseClone();

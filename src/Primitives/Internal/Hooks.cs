@@ -59,6 +59,10 @@ internal enum Fault
     /// <summary>Pool: a worker that took a job while more work waits wakes a parked worker but never starts a new one,
     /// so with the started workers busy a job can wait for one of them to finish.</summary>
     HandOnWithoutStart = 1 << 12,
+
+    /// <summary>Pool: a worker ends at shutdown once the shared queues and its own deque are empty, without looking at
+    /// the other workers' deques or at batches on their way into them.</summary>
+    EndWithoutLookingElsewhere = 1 << 13,
 }
 
 /// <summary>

@@ -128,6 +128,12 @@ public class PoolScenarioTests
     public void FindsHandOnWithoutStart() =>
         Scenario.AssertFindsBug(nameof(FindsHandOnWithoutStart), () => BlockedJobAndTheNext(Fault.HandOnWithoutStart), "livelock|fair|Deadlock|bound|potential");
 
+    // 2d. The same at shutdown, with the second job taken in a batch by the worker that runs the first: the other
+    // worker must not end while that job is in the first worker's deque or on its way there.
+    [Fact]
+    public void FindsEndWithoutLookingElsewhere() =>
+        Scenario.AssertFindsBug(nameof(FindsEndWithoutLookingElsewhere), () => BlockedJobAndTheNext(Fault.EndWithoutLookingElsewhere), "livelock|fair|Deadlock|bound|potential");
+
     // 3. Shutdown racing Submit and Cancel: every Submit either throws PoolStoppedException or its job ends.
     [Fact]
     public void ShutdownRacingSubmitAndCancel() =>

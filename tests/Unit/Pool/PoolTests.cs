@@ -216,6 +216,67 @@ public abstract class PoolTests
     }
 
     [Fact]
+    public void AJobThatWaitsForTheNextOneNeverStrandsItAndWaitIdleAlwaysWakes()
+    {
+        // Each round: a job that spins until the next job has run, then that job, then WaitIdle. The second job must
+        // not wait for the first to end (a worker that takes a job while another is being queued must see it), and
+        // the two workers ending the round's two jobs at once must not both miss the idle wake-up. Either bug hangs a
+        // round; the bound below is a liveness bound, not a speed check.
+        using var pool = Create(workers: 2);
+        int abort = 0;
+        int rounds = 0;
+        var run = new Thread(() =>
+        {
+            for (int round = 0; round < 50_000 && Volatile.Read(ref abort) == 0; round++)
+            {
+                int secondRan = 0;
+                pool.Submit(() =>
+                {
+                    while (Volatile.Read(ref secondRan) == 0 && Volatile.Read(ref abort) == 0)
+                    {
+                        Thread.Yield();
+                    }
+                });
+                pool.Submit(() => Volatile.Write(ref secondRan, 1));
+                pool.WaitIdle();
+                rounds = round + 1;
+            }
+        });
+        run.Start();
+        bool finished = run.Join(TimeSpan.FromSeconds(60));
+        string state = pool.DebugState;
+        Volatile.Write(ref abort, 1);
+        Assert.True(finished, $"round {Volatile.Read(ref rounds)} hung ({state})");
+        AssertConserved(pool);
+    }
+
+    [Fact]
+    public void AnIdleAfterNestedSubmissionsHoldsNoIdChunk()
+    {
+        // Workers draw ids for nested jobs from blocks they reserve. Once they go idle, the rest of a block must not
+        // keep its id-table chunk (and the ended jobs it points to) alive. Nested jobs first, then more than a chunk
+        // of outside jobs, so that the blocks' chunks are behind the one that the next id falls in, which is the only
+        // chunk an idle pool may hold.
+        using var pool = Create(workers: 2);
+        for (int i = 0; i < 300; i++)
+        {
+            pool.Submit(() => pool.Submit(() => { }));
+        }
+
+        Assert.True(pool.WaitIdle(Patience));
+        for (int i = 0; i < 1500; i++)
+        {
+            pool.Submit(() => { });
+        }
+
+        AssertConserved(pool);
+        Assert.True(
+            SpinWait.SpinUntil(() => pool.LiveIdChunks <= 1, Patience),
+            $"chunks still held when idle: {pool.LiveIdChunks} ({pool.DebugState})");
+        Assert.Equal(pool.SubmittedCount, pool.DoneCount);
+    }
+
+    [Fact]
     public void GracefulShutdownRunsEveryAcceptedJobThenRefusesMore()
     {
         var pool = Create(workers: 2);
