@@ -25,6 +25,8 @@ namespace FastThreadPool.Benchmarks;
 /// <c>Task.Delay</c> and <c>System.Threading.Timer</c>); the headline mode runs it too.</description></item>
 /// <item><description><c>charts SUMMARY.json [DIR]</c>: the PNG charts (one per suite) of a stored summary.</description></item>
 /// <item><description><c>summarize DIR</c>: convert the BenchmarkDotNet JSON reports in DIR into the summary files.</description></item>
+/// <item><description><c>papers-tables SMALL.json LARGE.json [LARGE-SCALING.json]</c>: the per-suite comparison tables of
+/// <c>papers/README.md</c>, from stored summaries of two machines.</description></item>
 /// </list>
 /// Other arguments (e.g. <c>--filter *Queue*</c>, <c>--out DIR</c>) follow the mode; <c>--filter</c> is passed to
 /// BenchmarkDotNet.
@@ -55,6 +57,16 @@ public static class Program
                 Console.WriteLine($"Chart: {chart}");
             }
 
+            return 0;
+        }
+
+        if (mode == "papers-tables")
+        {
+            // papers-tables SMALL.json LARGE.json [LARGE-SCALING.json]: the per-suite tables of papers/README.md.
+            List<SummaryRow> small = Summary.ReadSummary(rest[0], out _, out int smallCores);
+            List<SummaryRow> large = Summary.ReadSummary(rest[1], out _, out int largeCores);
+            List<SummaryRow>? scaling = rest.Length > 2 ? Summary.ReadSummary(rest[2], out _, out _) : null;
+            Console.Write(PaperTables.Write(small, large, scaling, $"{smallCores}-core", $"{largeCores}-core"));
             return 0;
         }
 

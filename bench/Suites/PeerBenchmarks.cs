@@ -191,11 +191,17 @@ public class PoolNestedBenchmarks
 public abstract class PoolSubmitFromThreadsBase
 {
     private const int Jobs = 100_000;
-    private readonly FastThreadPool.Pool _pool = new(new PoolOptions { KeepDone = false });
+    private FastThreadPool.Pool _pool = null!;
     private int _remaining;
     private readonly ManualResetEventSlim _done = new(false);
 
     public abstract int Submitters { get; set; }
+
+    /// <summary>The pool's injection batch (how many jobs a worker takes from the submission queue at once).</summary>
+    public virtual int Batch { get; set; } = FastThreadPool.Pool.DefaultInjectionBatch;
+
+    [GlobalSetup]
+    public void Setup() => _pool = new(new PoolOptions { KeepDone = false, InjectionBatch = Batch });
 
     private sealed class Item(PoolSubmitFromThreadsBase owner) : IThreadPoolWorkItem
     {
@@ -287,5 +293,26 @@ public class PoolSubmitScalingBenchmarks : PoolSubmitFromThreadsBase
 
     [Benchmark(OperationsPerInvoke = 100_000)]
     [Row("pool", "submit from {Submitters} threads", "Pool.Submit", "{Submitters}", Ours = true)]
+    public void PoolSubmit() => PoolSubmitFromThreads();
+}
+
+/// <summary>
+/// Ablation (scaling set): 100,000 jobs from one thread with the pool's injection batch at 1 (a worker takes one job
+/// at a time from the submission queue), 4, 8 (the default) and 16. The ThreadPool row is the same in each case.
+/// </summary>
+[BenchmarkCategory("scaling", "pool")]
+public class PoolSubmitBatchBenchmarks : PoolSubmitFromThreadsBase
+{
+    public override int Submitters { get; set; } = 1;
+
+    [Params(1, 4, 8, 16)]
+    public override int Batch { get; set; }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = 100_000)]
+    [Row("pool", "submit, batch {Batch}", "ThreadPool.UnsafeQueueUserWorkItem", "1")]
+    public void ThreadPoolQueue() => ThreadPoolQueueFromThreads();
+
+    [Benchmark(OperationsPerInvoke = 100_000)]
+    [Row("pool", "submit, batch {Batch}", "Pool.Submit", "1", Ours = true)]
     public void PoolSubmit() => PoolSubmitFromThreads();
 }

@@ -47,6 +47,26 @@ public class SemaphoreUncontendedBenchmarks
             _fast.Release();
         }
     }
+
+    private long _word = 1;
+
+    /// <summary>The floor of any semaphore that keeps its count in one word: a take and a give, each a read and a
+    /// compare-and-swap, and nothing else (not a semaphore: a reference row, so that the ratio of the others to it shows
+    /// what is left to gain).</summary>
+    [Benchmark(OperationsPerInvoke = Ops)]
+    [Row("semaphore", "uncontended", "floor: 2 CAS on one word")]
+    public long TwoCas()
+    {
+        for (int i = 0; i < Ops; i++)
+        {
+            long s = Volatile.Read(ref _word);
+            Interlocked.CompareExchange(ref _word, s - 1, s);
+            s = Volatile.Read(ref _word);
+            Interlocked.CompareExchange(ref _word, s + 1, s);
+        }
+
+        return _word;
+    }
 }
 
 /// <summary>
@@ -93,6 +113,24 @@ public class SemaphoreSeedLoopBenchmarks
             s.Release();
             s.Wait();
         }
+    }
+
+    private long _word;
+
+    /// <summary>The floor (see <see cref="SemaphoreUncontendedBenchmarks.TwoCas"/>): a give and a take on one word.</summary>
+    [Benchmark(OperationsPerInvoke = Pairs)]
+    [Row("semaphore", "seed-loop", "floor: 2 CAS on one word")]
+    public long TwoCas()
+    {
+        for (int i = 0; i < Pairs; i++)
+        {
+            long s = Volatile.Read(ref _word);
+            Interlocked.CompareExchange(ref _word, s + 1, s);
+            s = Volatile.Read(ref _word);
+            Interlocked.CompareExchange(ref _word, s - 1, s);
+        }
+
+        return _word;
     }
 }
 
