@@ -991,8 +991,9 @@ public sealed partial class Pool : IDisposable
         }
 
         // The worker's own counters, written only by it: plain increments with release stores (the job's outcome,
-        // its Done or Failed entry included, is visible before the count). FinishOne's reads below need no fence of
-        // ours: every waiter runs Interlocked.MemoryBarrierProcessWide after announcing itself (see AnnounceWaiter).
+        // its Done or Failed entry included, is visible before the count). FinishOne reads the waiter counts with no
+        // fence in between: every waiter runs Interlocked.MemoryBarrierProcessWide after announcing itself (see
+        // AnnounceWaiter); FinishOne fences only before it reads the other workers' counts for a WaitIdle waiter.
         if (ok)
         {
             Volatile.Write(ref self.Done, self.Done + 1);
