@@ -877,6 +877,12 @@ public sealed partial class Pool : IDisposable
     /// </summary>
     private void TakeMore(Worker self)
     {
+        // Nothing more to take (the usual case at low load): skip the transfer count's locked increment.
+        if (_ownQueue is not null && !_ownQueue.MayHaveItems)
+        {
+            return;
+        }
+
         // Odd while jobs are on their way (taken, not yet in the deque): a worker about to end looks at this (see
         // NothingQueuedElsewhere). The increment is a full fence, so it is visible before the first dequeue below.
         Interlocked.Increment(ref self.Transfers);

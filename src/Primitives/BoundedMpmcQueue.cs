@@ -88,7 +88,6 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
 
     private PaddedHeadAndTail _indices;
     private readonly Slot[] _slots;
-    private readonly long _mask;
 
     // Position -> slot remapping: consecutive positions go to slots one cache line apart, so that the producer writing
     // position p and the consumer reading position p - 1 (a queue running near empty or full) do not share a line;
@@ -107,7 +106,6 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
     {
         int size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, 2));
         _slots = new Slot[size];
-        _mask = size - 1;
         int perLine = Math.Max(1, CacheLine.Size / Unsafe.SizeOf<Slot>());
         int shift = BitOperations.Log2((uint)perLine);
         if (perLine > 1 && size >= perLine * perLine)
@@ -121,7 +119,7 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
         {
             // No remapping: the row is the whole index, there is no column.
             _rowBits = BitOperations.Log2((uint)size);
-            _rowMask = _mask;
+            _rowMask = size - 1;
         }
 
         for (long i = 0; i < size; i++)

@@ -167,7 +167,8 @@ public sealed class FastSemaphore
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryWait()
     {
-        // One attempt inline; a lost race retries out of line (the loop would only burden the caller).
+        // One attempt inline; a lost race retries out of line (the loop would only burden the caller). The CAS is a
+        // full fence and pairs with the releaser's CAS on the same word: what it wrote before releasing is visible here.
         long s = Volatile.Read(ref _word.Head);
         if (Count(s) == 0)
         {
@@ -461,7 +462,8 @@ public sealed class FastSemaphore
     public int Release(int releaseCount)
     {
         // Fast path, inline: nobody spins, waits or is being woken (every bit above the count is clear), and the
-        // permits fit under the maximum. One CAS; anything else goes out of line.
+        // permits fit under the maximum. One CAS (a full fence: it publishes what this thread wrote before releasing to
+        // the thread whose CAS takes the permit); anything else goes out of line.
         long s = Volatile.Read(ref _word.Head);
         if (releaseCount > 0 && (s >> SpinnersShift) == 0 && s <= (long)_maxCount - releaseCount
             && Interlocked.CompareExchange(ref _word.Head, s + releaseCount, s) == s)
