@@ -1,5 +1,7 @@
 using System;
+using System.Numerics;
 using System.Threading;
+using FastThreadPool.Primitives;
 using FastThreadPool.Primitives.Internal;
 
 namespace FastThreadPool;
@@ -10,7 +12,10 @@ namespace FastThreadPool;
 /// slots. A chunk is installed by the first submitter that needs it (one CAS per chunk) and released when every id
 /// in it has ended. A chunk can only be installed when its slot is free, which fails only if more than
 /// <c>ChunkSize * RingSize</c> (4,194,304) newer ids were handed out while a job of the old chunk is still pending;
-/// such a job is then not registered, and <see cref="Pool.Cancel(long)"/> returns false for it.
+/// such a job is then not registered, and <see cref="Pool.Cancel(long)"/> returns false for it. Released chunks are
+/// cleared and kept (at least <see cref="MinSpareChunks"/>, more for a pool that keeps spare jobs) for the next chunks
+/// to be installed, so a steady stream of jobs allocates none. A reader that raced a chunk's release and reuse may find another id's job, or none, in it: a job is
+/// only ever cancelled by its own id (see <see cref="PoolJob.TryCancel(long)"/>).
 /// </summary>
 internal sealed class JobTable
 {
@@ -19,25 +24,43 @@ internal sealed class JobTable
     private const int RingBits = 12;
     private const int RingSize = 1 << RingBits;
 
-    private sealed class Chunk(long number)
+    /// <summary>The fewest released chunks kept for reuse (8 KiB each).</summary>
+    internal const int MinSpareChunks = 8;
+
+    private sealed class Chunk
     {
-        public readonly long Number = number;
+        // Written only while the chunk is in no ring slot (before the CAS that installs it).
+        public long Number;
         public readonly PoolJob?[] Jobs = new PoolJob?[ChunkSize];
 
         // Head: ids of this chunk not yet ended (id 0 is never handed out: ids start at 1). Padded: workers decrement
         // it as jobs end, while submitters read Number and Jobs from this object's first cache line.
-        public PaddedHeadAndTail Remaining = new() { Head = number == 0 ? ChunkSize - 1 : ChunkSize };
+        public PaddedHeadAndTail Remaining;
+
+        public Chunk(long number) => Reset(number);
+
+        public void Reset(long number)
+        {
+            Number = number;
+            Remaining.Head = number == 0 ? ChunkSize - 1 : ChunkSize;
+        }
     }
 
     private readonly Chunk?[] _ring = new Chunk?[RingSize];
+    private readonly BoundedMpmcQueue<Chunk> _spares;
+
+    /// <summary>A table that keeps released chunks for as many ids as <paramref name="spareIds"/> (at least
+    /// <see cref="MinSpareChunks"/> chunks).</summary>
+    public JobTable(int spareIds = 0) =>
+        _spares = new BoundedMpmcQueue<Chunk>((int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(MinSpareChunks, Math.Min(RingSize, spareIds / ChunkSize))));
 
     /// <summary>The chunk number of an id: ids that share it are counted down together (see <see cref="Remove(long, int)"/>).</summary>
     public static long ChunkOf(long id) => id >> ChunkBits;
 
-    /// <summary>Registers a job; false if its chunk could not be installed (see the class remarks).</summary>
-    public bool Add(PoolJob job)
+    /// <summary>Registers a job under its id; false if its chunk could not be installed (see the class remarks).</summary>
+    public bool Add(PoolJob job, long id)
     {
-        Chunk? chunk = Install(job.Id >> ChunkBits);
+        Chunk? chunk = Install(id >> ChunkBits);
         if (chunk is null)
         {
             return false;
@@ -45,7 +68,7 @@ internal sealed class JobTable
 
         // Release: a canceller whose acquire read in Find sees the job sees it fully constructed. Submit returns the
         // id only after this store, so a Cancel of that id (by any thread that learned it) finds the job.
-        Volatile.Write(ref chunk.Jobs[job.Id & (ChunkSize - 1)], job);
+        Volatile.Write(ref chunk.Jobs[id & (ChunkSize - 1)], job);
         return true;
     }
 
@@ -63,9 +86,26 @@ internal sealed class JobTable
                 return null;
             }
 
-            // One installer per chunk: the CAS publishes the chunk (a full fence), losers use the winner's.
-            var fresh = new Chunk(number);
-            chunk = Interlocked.CompareExchange(ref slot, fresh, null) ?? fresh;
+            // One installer per chunk: the CAS publishes the chunk (a full fence), losers use the winner's and give
+            // theirs back.
+            Chunk fresh;
+            if (_spares.TryDequeue(out Chunk? spare))
+            {
+                spare.Reset(number);
+                fresh = spare;
+            }
+            else
+            {
+                fresh = new Chunk(number);
+            }
+
+            chunk = Interlocked.CompareExchange(ref slot, fresh, null);
+            if (chunk is null)
+            {
+                return fresh;
+            }
+
+            _spares.TryEnqueue(fresh);
         }
 
         return chunk;
@@ -117,9 +157,11 @@ internal sealed class JobTable
         // The slot keeps the job (Cancel then fails on its state): clearing it would write to a cache line that the
         // submitters are filling. The whole chunk goes once every id in it has ended: the last count to arrive frees
         // its slot (only if it still holds this chunk).
-        if (Interlocked.Add(ref chunk.Remaining.Head, -count) == 0)
+        if (Interlocked.Add(ref chunk.Remaining.Head, -count) == 0 && Interlocked.CompareExchange(ref slot, null, chunk) == chunk)
         {
-            Interlocked.CompareExchange(ref slot, null, chunk);
+            // Cleared before reuse, so that a kept chunk holds no job (nor the user's objects that a job holds).
+            Array.Clear(chunk.Jobs);
+            _spares.TryEnqueue(chunk);
         }
     }
 

@@ -35,19 +35,26 @@ public abstract class PoolJob
     internal const int FailedState = 3;
     internal const int CancelledState = 4;
 
-    private int _state;
+    private const int StateBits = 3;
+    private const long StateMask = (1 << StateBits) - 1;
 
-    // Link for the pool's stack of SubmitFirst jobs.
+    // The id and the state in one word: (id << 3) | state. A pool reuses the objects of jobs that nobody else can see
+    // (see Pool.Recycle), while its id table may still point at them under their old ids: Cancel compares the whole
+    // word, so a stale id never cancels the job the object holds now.
+    private long _word;
+
+    // Link for the pool's stack of SubmitFirst jobs, and for the chains of ended jobs kept for reuse (a reused job is
+    // never pushed on that stack: SubmitFirst jobs are always new objects, so the stack sees each object once).
     internal PoolJob? NextFirst;
 
     internal PoolJob(Action<PoolJob>? doneCallback) => DoneCallback = doneCallback;
 
     /// <summary>The job's id: unique for the lifetime of the pool that accepted it. Ids taken by one thread increase
     /// in its submission order (a worker submitting from inside jobs draws them from a block it reserved).</summary>
-    public long Id { get; internal set; }
+    public long Id => Volatile.Read(ref _word) >> StateBits;
 
     /// <summary>The job's status now.</summary>
-    public PoolJobStatus Status => (PoolJobStatus)Volatile.Read(ref _state);
+    public PoolJobStatus Status => (PoolJobStatus)(Volatile.Read(ref _word) & StateMask);
 
     /// <summary>The exception the job threw, once <see cref="Status"/> is <see cref="PoolJobStatus.Failed"/>.</summary>
     public Exception? Exception { get; private set; }
@@ -80,24 +87,57 @@ public abstract class PoolJob
 
     internal Action<PoolJob>? DoneCallback { get; }
 
-    internal int State => Volatile.Read(ref _state);
+    internal int State => (int)(Volatile.Read(ref _word) & StateMask);
 
-    /// <summary>Queued -> Running; false if the job was cancelled first.</summary>
-    internal bool TryStart() => Interlocked.CompareExchange(ref _state, RunningState, QueuedState) == QueuedState;
+    /// <summary>Whether the pool may reuse this object once the job has ended (see Pool.Recycle).</summary>
+    internal bool Recyclable;
 
-    /// <summary>Queued -> Cancelled; false if a worker started it first (or it ended).</summary>
-    internal bool TryCancel() => Interlocked.CompareExchange(ref _state, CancelledState, QueuedState) == QueuedState;
+    /// <summary>Gives a new (or reused) job its id, queued. A plain store: the job is published to other threads
+    /// by the release of the structure it is queued in, or of the id table's slot.</summary>
+    internal void Assign(long id) => _word = id << StateBits;
+
+    /// <summary>Queued -> Running for the job this object holds now; false if it was cancelled first. Only the
+    /// worker that took the object from a queue calls it, and the object cannot be reused before that worker ends
+    /// it, so the id it reads here is the one it was queued with.</summary>
+    internal bool TryStart()
+    {
+        long word = Volatile.Read(ref _word);
+        return (word & StateMask) == QueuedState
+            && Interlocked.CompareExchange(ref _word, word | RunningState, word) == word;
+    }
+
+    /// <summary>Queued -> Cancelled for the job with this id; false if a worker started it first, it ended, or the
+    /// object now holds another job.</summary>
+    internal bool TryCancel(long id)
+    {
+        long queued = id << StateBits;
+        return Interlocked.CompareExchange(ref _word, queued | CancelledState, queued) == queued;
+    }
+
+    /// <summary>Queued -> Cancelled for whichever job the object holds now (for a caller that holds the object
+    /// itself, taken from a queue, rather than an id).</summary>
+    internal bool TryCancel() => TryCancel(Volatile.Read(ref _word) >> StateBits);
 
     /// <summary>Broken on purpose (systematic tests): check, then mark, with no CAS between them.</summary>
-    internal bool MarkCancelledWithoutCas()
+    internal bool MarkCancelledWithoutCas(long id)
     {
-        if (Volatile.Read(ref _state) != QueuedState)
+        long queued = id << StateBits;
+        if (Volatile.Read(ref _word) != queued)
         {
             return false;
         }
 
-        Volatile.Write(ref _state, CancelledState);
+        Volatile.Write(ref _word, queued | CancelledState);
         return true;
+    }
+
+    /// <summary>Broken on purpose (systematic tests): a cancel that compares the state and not the id, so that a
+    /// stale id cancels the job a reused object holds now.</summary>
+    internal bool TryCancelIgnoringId()
+    {
+        long word = Volatile.Read(ref _word);
+        return (word & StateMask) == QueuedState
+            && Interlocked.CompareExchange(ref _word, word | CancelledState, word) == word;
     }
 
     /// <summary>Runs the job on the current (worker) thread and records how it ended.</summary>
@@ -106,13 +146,13 @@ public abstract class PoolJob
         try
         {
             Invoke();
-            Volatile.Write(ref _state, DoneState);
+            End(DoneState);
             return true;
         }
         catch (Exception e)
         {
             Exception = e;
-            Volatile.Write(ref _state, FailedState);
+            End(FailedState);
             return false;
         }
     }
@@ -121,8 +161,11 @@ public abstract class PoolJob
     internal void FailAfterDone(Exception e)
     {
         Exception = e;
-        Volatile.Write(ref _state, FailedState);
+        End(FailedState);
     }
+
+    // Running -> Done or Failed: only the running worker writes the word now, so a plain read of it is its own.
+    private void End(int state) => Volatile.Write(ref _word, (_word & ~StateMask) | (uint)state);
 
     /// <summary>Whether the job goes to <see cref="Pool.Done"/> or <see cref="Pool.Failed"/> (or the pool's done and
     /// failed callbacks) when it ends: the pool's own helper jobs and jobs whose outcome goes to a task do not.</summary>
@@ -151,13 +194,21 @@ internal interface IResultHolder<T>
     T Value { get; }
 }
 
-internal sealed class ActionJob(Action action, Action<PoolJob>? done) : PoolJob(done)
+internal sealed class ActionJob(Action? action, Action<PoolJob>? done) : PoolJob(done)
 {
+    private Action? _action = action;
+
     public override object? Argument => null;
 
     public override object? Result => null;
 
-    private protected override void Invoke() => action();
+    /// <summary>Prepares a reused job (see Pool.Recycle); its id is assigned next.</summary>
+    internal void Reuse(Action action) => _action = action;
+
+    /// <summary>Lets go of the delegate of an ended job kept for reuse, so that it holds nothing of the user's.</summary>
+    internal void Clear() => _action = null;
+
+    private protected override void Invoke() => _action!();
 }
 
 internal sealed class ActionJob<TArg>(Action<TArg> action, TArg arg, Action<PoolJob>? done) : PoolJob(done)

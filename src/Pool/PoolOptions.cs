@@ -63,6 +63,16 @@ public sealed class PoolOptions
     /// jobs of a one-worker pool never ends, and <see cref="Pool.WaitIdle()"/> there throws.</summary>
     public bool SynchronousContinuations { get; set; }
 
+    /// <summary>The most ended job objects the pool keeps to reuse for later submissions (64 bytes each); 0, the
+    /// default, turns reuse off. Only jobs that nothing outside the pool can still see are reused: those of
+    /// <see cref="Pool.Submit(Action)"/> and <see cref="Pool.TrySubmit(Action, out long)"/> that end done, in a pool
+    /// with <see cref="KeepDone"/> false and no <see cref="DoneCallback"/>. Reuse takes the allocation, and the garbage
+    /// collections that copy the jobs still queued, out of a stream of such submissions; the objects kept are released
+    /// when the pool shuts down. It costs throughput when another thread submits: each reused job's cache line makes
+    /// one more trip between cores (from the worker that ended it to the submitter), which measured slower than
+    /// allocating (papers/pool.md). Jobs submitted from inside the pool reuse what their own worker ended.</summary>
+    public int SpareJobs { get; set; } = Pool.DefaultSpareJobs;
+
     /// <summary>Deliberate faults, for the systematic tests only.</summary>
     internal Primitives.Internal.Fault Faults { get; set; }
 
@@ -86,6 +96,11 @@ public sealed class PoolOptions
         if (DoneMax < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(DoneMax), DoneMax, "DoneMax is 0 (no limit) or a positive bound.");
+        }
+
+        if (SpareJobs < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SpareJobs), SpareJobs, "SpareJobs is 0 (no reuse) or a positive bound.");
         }
 
         return this;

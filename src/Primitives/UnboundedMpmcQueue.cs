@@ -30,7 +30,8 @@ namespace FastThreadPool.Primitives;
 /// sees the life change in the word its atomic operation returns (or fails on), and starts over; a producer whose
 /// fetch-and-add landed in a later life writes a <c>Skip</c> mark into the slot it was handed, which consumers step
 /// over. A segment is recycled only after every slot of its life has been published and consumed; a consumer reads
-/// the item before its claiming CAS, so nobody reads a slot after it is recycled. One spare segment is kept.</para>
+/// the item before its claiming CAS, so nobody reads a slot after it is recycled. One spare segment is kept (more with
+/// the two-argument constructor).</para>
 /// <para>Linearization points: a successful enqueue at the release store of <c>Full</c> into its slot (or, for the
 /// producer that opens a new segment, at the exchange that links it); a successful dequeue at its claiming CAS; a
 /// failed dequeue at its read of the enqueue index (or of <c>Next</c>) that shows every claimed ticket consumed.</para>
@@ -57,10 +58,26 @@ public sealed class UnboundedMpmcQueue<T> : IMpmcQueue<T>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="segmentSize"/> is less than 2 or greater than
     /// 2^20.</exception>
     public UnboundedMpmcQueue(int segmentSize)
+        : this(segmentSize, 1)
+    {
+    }
+
+    /// <summary>Creates an empty queue with segments of <paramref name="segmentSize"/> slots that keeps up to
+    /// <paramref name="spareSegments"/> emptied segments for reuse. A queue that fills deep and drains again (bursts)
+    /// then allocates nothing once it has reached its deepest burst within that bound; the price is the memory of the
+    /// segments kept.</summary>
+    /// <param name="segmentSize">Slots per segment, from 2 to 2^20.</param>
+    /// <param name="spareSegments">Emptied segments kept for reuse, from 1 (the default of the other constructors)
+    /// to 2^20 (above 1, rounded up to one plus a power of two).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="segmentSize"/> is less than 2 or greater than
+    /// 2^20, or <paramref name="spareSegments"/> is less than 1 or greater than 2^20.</exception>
+    public UnboundedMpmcQueue(int segmentSize, int spareSegments)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(segmentSize, 2);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(segmentSize, 1 << 20);
-        _queue = new SegmentedQueue<T, NoHooks>(segmentSize);
+        ArgumentOutOfRangeException.ThrowIfLessThan(spareSegments, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(spareSegments, 1 << 20);
+        _queue = new SegmentedQueue<T, NoHooks>(segmentSize, spareSegments);
     }
 
     /// <inheritdoc/>
@@ -139,12 +156,17 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
     private Segment _head;
     private Segment _tail;
     private Segment? _spare;
+
+    // More spares, beyond the one in _spare (null when only one is kept). A segment is safe to keep for any time: its
+    // life count, not where it waits, is what turns late threads of its last life away.
+    private readonly BoundedMpmcQueue<Segment>? _moreSpares;
     private readonly int _size;
     private long _segmentsAllocated;
 
-    public SegmentedQueue(int segmentSize)
+    public SegmentedQueue(int segmentSize, int spareSegments = 1)
     {
         _size = segmentSize;
+        _moreSpares = spareSegments > 1 ? new BoundedMpmcQueue<Segment>(spareSegments - 1) : null;
         var first = new Segment(segmentSize);
         _head = first;
         _tail = first;
@@ -299,6 +321,11 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
         // Take the spare with an exchange: one taker at most, and it pairs with the recycler's CAS (both full
         // fences), so the slots it cleared are seen cleared. The plain read first skips the exchange when empty.
         Segment? seg = Volatile.Read(ref _spare) is null ? null : Interlocked.Exchange(ref _spare, null);
+        if (seg is null && _moreSpares is not null)
+        {
+            _moreSpares.TryDequeue(out seg); // acquire: pairs with the release of the recycler's enqueue
+        }
+
         if (seg is null)
         {
             seg = new Segment(_size);
@@ -480,7 +507,11 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
         seg.Next = null;
 
         // Full fence (CAS): the clearing above is visible to the producer that takes the spare with its exchange.
-        Interlocked.CompareExchange(ref _spare, seg, null);
+        // If a spare is there already, the segment waits among the further spares, or goes if they are full.
+        if (Interlocked.CompareExchange(ref _spare, seg, null) is not null)
+        {
+            _moreSpares?.TryEnqueue(seg);
+        }
     }
 
     public int Count

@@ -63,6 +63,10 @@ internal enum Fault
     /// <summary>Pool: a worker ends at shutdown once the shared queues and its own deque are empty, without looking at
     /// the other workers' deques or at batches on their way into them.</summary>
     EndWithoutLookingElsewhere = 1 << 13,
+
+    /// <summary>Pool: <c>Cancel</c> compares a job's state and not its id, so a stale id cancels the job that a reused
+    /// object holds now.</summary>
+    CancelIgnoresId = 1 << 14,
 }
 
 /// <summary>

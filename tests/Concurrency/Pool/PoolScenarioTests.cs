@@ -15,8 +15,8 @@ namespace FastThreadPool.Tests.Concurrency.Pool;
 /// </summary>
 public class PoolScenarioTests
 {
-    private static FastThreadPool.Pool Create(int workers, Fault faults = Fault.None) =>
-        new(new PoolOptions { MaxWorkers = workers, Parking = ParkingBackend.Monitor, KeepDone = false, Faults = faults | Fault.PlainThreads });
+    private static FastThreadPool.Pool Create(int workers, Fault faults = Fault.None, int spareJobs = 0) =>
+        new(new PoolOptions { MaxWorkers = workers, Parking = ParkingBackend.Monitor, KeepDone = false, SpareJobs = spareJobs, Faults = faults | Fault.PlainThreads });
 
     internal static void ShutdownAndCheck(FastThreadPool.Pool pool)
     {
@@ -47,6 +47,34 @@ public class PoolScenarioTests
     [Fact]
     public void FindsCancelWithoutCas() =>
         Scenario.AssertFindsBug(nameof(FindsCancelWithoutCas), () => CancelRace(Fault.CancelWithoutCas), "not conserved|cancelled True but ran 1");
+
+    // 1b. Reuse (PoolOptions.SpareJobs): job A ends, a job submitted from inside the pool reuses A's object, and a
+    // thread that learned A's id cancels by it at any point meanwhile. The cancel must fail (A had ended) and the new
+    // job must run, whichever the interleaving.
+    private static void StaleCancelRace(Fault faults)
+    {
+        FastThreadPool.Pool pool = Create(1, faults, spareJobs: 64);
+        long a = pool.Submit(() => { });
+        Specification.Assert(pool.WaitIdle(Timeout.InfiniteTimeSpan), "never idle");
+        int ran = 0;
+        bool stale = false;
+        Threads.Run(
+            () => pool.Submit(() => pool.Submit(() => { Interlocked.Increment(ref ran); })),
+            () => stale = pool.Cancel(a));
+        // The outer job submits the inner one before it ends: once idle, both have ended (a shutdown before that
+        // would refuse the inner submission).
+        Specification.Assert(pool.WaitIdle(Timeout.InfiniteTimeSpan), "never idle");
+        ShutdownAndCheck(pool);
+        Specification.Assert(!stale, "the stale id {0} cancelled a job (ran {1})", a, ran);
+        Specification.Assert(ran == 1, "the reused job ran {0} times", ran);
+    }
+
+    [Fact]
+    public void StaleCancelRacingAReusedJob() => Scenario.AssertNoBug(nameof(StaleCancelRacingAReusedJob), () => StaleCancelRace(Fault.None));
+
+    [Fact]
+    public void FindsCancelIgnoringId() =>
+        Scenario.AssertFindsBug(nameof(FindsCancelIgnoringId), () => StaleCancelRace(Fault.CancelIgnoresId), "stale id");
 
     // 2. SubmitFirst: with the only worker busy, a SubmitFirst job runs before the jobs queued earlier.
     [Fact]

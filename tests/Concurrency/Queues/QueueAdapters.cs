@@ -25,7 +25,7 @@ internal sealed class HookedUnboundedQueue<THooks> : IMpmcQueue<string> where TH
 {
     private SegmentedQueue<string, THooks> _queue;
 
-    public HookedUnboundedQueue(int segmentSize) => _queue = new SegmentedQueue<string, THooks>(segmentSize);
+    public HookedUnboundedQueue(int segmentSize, int spareSegments = 1) => _queue = new SegmentedQueue<string, THooks>(segmentSize, spareSegments);
 
     public int Count => _queue.Count;
 

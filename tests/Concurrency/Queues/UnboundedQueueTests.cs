@@ -15,6 +15,13 @@ public class UnboundedQueueTests
         Scenario.AssertNoBug(nameof(SegmentRecyclingWithTwoConsumers),
             () => QueueScenarios.ProducersConsumers(new HookedUnboundedQueue<CoyoteHooks>(2), producers: 1, perProducer: 6, consumers: 2, consumerAttempts: 4));
 
+    // Segments recycled through the further spares (a queue that keeps more than one): a segment may wait there
+    // while late threads of its last life still touch it.
+    [Fact]
+    public void SegmentRecyclingThroughSpares() =>
+        Scenario.AssertNoBug(nameof(SegmentRecyclingThroughSpares),
+            () => QueueScenarios.ProducersConsumers(new HookedUnboundedQueue<CoyoteHooks>(2, spareSegments: 3), producers: 2, perProducer: 4, consumers: 2, consumerAttempts: 4));
+
     [Fact]
     public void StaleProducersAcrossLives() =>
         Scenario.AssertNoBug(nameof(StaleProducersAcrossLives),

@@ -149,6 +149,13 @@ public sealed class UnboundedMpmcQueueContractTests : QueueContractTests
     protected override int ExpectedCapacity(int requested) => IMpmcQueue<long>.Unbounded;
 }
 
+public sealed class UnboundedWithSpareSegmentsContractTests : QueueContractTests
+{
+    protected override IMpmcQueue<long> Create(int capacity) => new UnboundedMpmcQueue<long>(segmentSize: 2, spareSegments: 4);
+
+    protected override int ExpectedCapacity(int requested) => IMpmcQueue<long>.Unbounded;
+}
+
 public sealed class UnboundedDefaultSegmentContractTests : QueueContractTests
 {
     protected override IMpmcQueue<long> Create(int capacity) => new UnboundedMpmcQueue<long>();

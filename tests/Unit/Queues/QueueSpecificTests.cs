@@ -100,6 +100,56 @@ public class QueueSpecificTests
         Assert.True(grown <= 100_000 / 7 / 16 + 3, $"allocated {grown} segments");
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData((1 << 20) + 1)]
+    public void UnboundedRejectsBadSpareSegments(int spares)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new UnboundedMpmcQueue<int>(16, spares));
+        Assert.Equal("spareSegments", e.ParamName);
+    }
+
+    /// <summary>Bursts 20 segments deep, drained in between: with one spare every burst allocates its segments again;
+    /// with 32 spares, none once the first bursts have made them.</summary>
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(32, true)]
+    public void UnboundedSpareSegmentsAbsorbBursts(int spares, bool free)
+    {
+        var q = new UnboundedMpmcQueue<long>(segmentSize: 64, spareSegments: spares);
+        void Burst()
+        {
+            for (int i = 0; i < 20 * 64; i++)
+            {
+                q.Enqueue(i);
+            }
+
+            for (int i = 0; i < 20 * 64; i++)
+            {
+                Assert.True(q.TryDequeue(out long item));
+                Assert.Equal(i, item);
+            }
+        }
+
+        Burst();
+        Burst(); // the segment the first burst ended in is recycled only once the second leaves it
+        long before = q.SegmentsAllocated;
+        for (int round = 0; round < 5; round++)
+        {
+            Burst();
+        }
+
+        long grown = q.SegmentsAllocated - before;
+        if (free)
+        {
+            Assert.Equal(0, grown);
+        }
+        else
+        {
+            Assert.True(grown >= 5 * 18, $"allocated only {grown} segments in five bursts");
+        }
+    }
+
     [Fact]
     public void UnboundedSteadyStateAllocatesNothing()
     {

@@ -205,6 +205,11 @@ public sealed class UnboundedMpmcQueueStressTests : QueueStressTests
     protected override IMpmcQueue<long> Create() => new UnboundedMpmcQueue<long>(segmentSize: 4);
 }
 
+public sealed class UnboundedWithSpareSegmentsStressTests : QueueStressTests
+{
+    protected override IMpmcQueue<long> Create() => new UnboundedMpmcQueue<long>(segmentSize: 4, spareSegments: 8);
+}
+
 public sealed class LockedQueueStressTests : QueueStressTests
 {
     protected override IMpmcQueue<long> Create() => new GuideLockedQueue<long>(16);

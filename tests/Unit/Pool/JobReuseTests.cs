@@ -1,0 +1,181 @@
+using System;
+using System.Threading;
+using FastThreadPool.Primitives.Internal;
+using Xunit;
+
+namespace FastThreadPool.Tests.Unit.Pool;
+
+/// <summary>
+/// <see cref="PoolOptions.SpareJobs"/>: ended jobs reused for later submissions. A reused job must never be cancelled
+/// through the id of the job its object held before, every job must run exactly once or be cancelled, and a steady
+/// stream of submissions must stop allocating.
+/// </summary>
+public class JobReuseTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private static FastThreadPool.Pool Create(int workers, int spareJobs, Fault faults = Fault.None) =>
+        new(new PoolOptions { MaxWorkers = workers, KeepDone = false, SpareJobs = spareJobs, Faults = faults });
+
+    private static void AssertConserved(FastThreadPool.Pool pool)
+    {
+        Assert.True(pool.WaitIdle(Patience), "the pool did not become idle");
+        Assert.Equal(pool.SubmittedCount, pool.DoneCount + pool.FailedCount + pool.CancelledCount);
+    }
+
+    [Fact]
+    public void SpareJobsMustNotBeNegative() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new FastThreadPool.Pool(new PoolOptions { SpareJobs = -1 }));
+
+    /// <summary>Job A ends; a job submitted from inside the pool reuses A's object (its worker's own spare); a cancel
+    /// by A's id, made while the new job is queued, must fail and leave the new job to run.</summary>
+    private static (bool StaleCancel, int Ran, bool Reused) CancelByTheOldId(Fault faults)
+    {
+        using FastThreadPool.Pool pool = Create(1, 1024, faults);
+        long a = pool.Submit(() => { });
+        Assert.True(pool.WaitIdle(Patience));
+        PoolJob? objectOfA = pool.FindJob(a);
+        Assert.NotNull(objectOfA);
+
+        int ran = 0;
+        long c = 0;
+        bool staleCancel = false;
+        pool.Submit(() =>
+        {
+            c = pool.Submit(() => { Interlocked.Increment(ref ran); });
+            staleCancel = pool.Cancel(a); // c is queued behind this job on the only worker
+        });
+        AssertConserved(pool);
+        return (staleCancel, Volatile.Read(ref ran), ReferenceEquals(pool.FindJob(c), objectOfA));
+    }
+
+    [Fact]
+    public void AReusedJobIsNeverCancelledByTheIdItsObjectHadBefore()
+    {
+        (bool staleCancel, int ran, bool reused) = CancelByTheOldId(Fault.None);
+        Assert.True(reused, "the job submitted from the worker did not reuse the object its worker had ended");
+        Assert.False(staleCancel);
+        Assert.Equal(1, ran);
+    }
+
+    [Fact]
+    public void TheBrokenCancelThatIgnoresIdsCancelsTheReusedJob()
+    {
+        (bool staleCancel, int ran, bool reused) = CancelByTheOldId(Fault.CancelIgnoresId);
+        Assert.True(reused);
+        Assert.True(staleCancel, "the broken variant should have cancelled the reused job by the stale id");
+        Assert.Equal(0, ran);
+    }
+
+    [Fact]
+    public void JobsThatFailOrHaveCallbacksAreNotReused()
+    {
+        using FastThreadPool.Pool pool = Create(1, 1024);
+        long failed = pool.Submit(() => throw new InvalidOperationException("boom"));
+        long withCallback = pool.Submit(() => { }, _ => { });
+        Assert.True(pool.WaitIdle(Patience));
+        long next = 0;
+        pool.Submit(() => next = pool.Submit(() => { }));
+        AssertConserved(pool);
+        Assert.True(pool.Failed.TryDequeue(out PoolJob? job));
+        Assert.Equal(failed, job.Id);
+        Assert.Equal(PoolJobStatus.Failed, job.Status);
+        Assert.NotSame(pool.FindJob(failed), pool.FindJob(next));
+        Assert.NotSame(pool.FindJob(withCallback), pool.FindJob(next));
+    }
+
+    /// <summary>One thread submits rounds of jobs, each marking its own slot, while another cancels random ids
+    /// submitted so far (queued ones, and stale ones whose objects may hold newer jobs): every job runs exactly once
+    /// unless its own id was cancelled, and then never.</summary>
+    [Fact]
+    public void UnderStaleCancelsEveryJobRunsOnceOrIsCancelled()
+    {
+        const int Jobs = 200_000;
+        using FastThreadPool.Pool pool = Create(2, 1 << 15); // room for a whole round of 20,000
+        var runs = new int[Jobs];
+        var ids = new long[Jobs];
+        var cancelled = new int[Jobs];
+        int published = 0;
+        bool stop = false;
+        var canceller = new Thread(() =>
+        {
+            var random = new Random(7);
+            while (!Volatile.Read(ref stop))
+            {
+                int n = Volatile.Read(ref published);
+                if (n == 0)
+                {
+                    continue;
+                }
+
+                int i = random.Next(n);
+                if (pool.Cancel(Volatile.Read(ref ids[i])))
+                {
+                    Interlocked.Increment(ref cancelled[i]);
+                }
+            }
+        });
+        canceller.Start();
+        long reusedBefore = FastThreadPool.Pool.ReusedByThisThread;
+        for (int i = 0; i < Jobs; i++)
+        {
+            int slot = i;
+            Volatile.Write(ref ids[i], pool.Submit(() => { Interlocked.Increment(ref runs[slot]); }));
+            Volatile.Write(ref published, i + 1);
+            if (i % 20_000 == 19_999)
+            {
+                Assert.True(pool.WaitIdle(Patience)); // the workers' ended jobs come back as spares
+            }
+        }
+
+        AssertConserved(pool);
+        Volatile.Write(ref stop, true);
+        canceller.Join();
+        long cancelledTotal = 0;
+        for (int i = 0; i < Jobs; i++)
+        {
+            Assert.True(cancelled[i] <= 1, $"job {i} was cancelled {cancelled[i]} times");
+            Assert.True(runs[i] == 1 - cancelled[i], $"job {i}: ran {runs[i]} times, cancelled {cancelled[i]}");
+            cancelledTotal += cancelled[i];
+        }
+
+        Assert.Equal(cancelledTotal, pool.CancelledCount);
+        Assert.True(FastThreadPool.Pool.ReusedByThisThread - reusedBefore > Jobs / 2, "the submitter reused too few jobs");
+    }
+
+    /// <summary>Bytes allocated by this thread for a round of 10,000 jobs, submitted in waves of 500 (the queue stays
+    /// within one segment and its spare: a deeper queue allocates segments while it grows).</summary>
+    private static long BytesPerRound(int spareJobs)
+    {
+        using FastThreadPool.Pool pool = Create(2, spareJobs);
+        Action job = () => { };
+        void Round()
+        {
+            for (int wave = 0; wave < 20; wave++)
+            {
+                for (int i = 0; i < 500; i++)
+                {
+                    pool.Submit(job);
+                }
+
+                Assert.True(pool.WaitIdle(Patience));
+            }
+        }
+
+        for (int i = 0; i < 20; i++)
+        {
+            Round(); // warm-up: spares, id chunks and queue segments reach their steady state
+        }
+
+        return Allocations.Least(Round, attempts: 5);
+    }
+
+    [Fact]
+    public void ASteadyStreamWithSpareJobsAllocatesAlmostNothing()
+    {
+        long withSpares = BytesPerRound(1 << 14);
+        long without = BytesPerRound(0);
+        Assert.True(without >= 10_000 * 64, $"without spares a round of 10,000 jobs allocated only {without} bytes");
+        Assert.True(withSpares <= 10_000, $"with spares a round of 10,000 jobs allocated {withSpares} bytes");
+    }
+}
