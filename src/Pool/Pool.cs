@@ -76,7 +76,11 @@ public sealed partial class Pool : IDisposable
     private readonly bool _queueFences;
     private readonly UnboundedMpmcQueue<PoolJob>? _ownQueue;
 
-    // Full arrays of ended jobs for reuse (null: no reuse; see Recycle), and the arrays the submitters emptied.
+    // Whether ended jobs may be reused (see Recycle): nothing outside the pool keeps them.
+    private readonly bool _reuse;
+
+    // Full arrays of ended jobs for reuse by other threads (null: workers reuse only their own; see Recycle), and the
+    // arrays those threads emptied.
     private readonly BoundedMpmcQueue<ActionJob[]>? _spares;
     private readonly BoundedMpmcQueue<ActionJob[]>? _emptySpares;
 
@@ -130,7 +134,8 @@ public sealed partial class Pool : IDisposable
         _metrics = new PoolMetrics(this, _options.WorkerNamePrefix);
 
         // Jobs are reused only where nothing outside the pool keeps them: not in Done, not handed to a callback.
-        if (_options.SpareJobs > 0 && !_options.KeepDone && _options.DoneCallback is null)
+        _reuse = !_options.KeepDone && _options.DoneCallback is null;
+        if (_reuse && _options.SpareJobs > 0)
         {
             int chains = Math.Max(2, (int)Math.Min(1 << 30, BitOperations.RoundUpToPowerOf2((uint)((_options.SpareJobs + SpareChain - 1) / SpareChain))));
             _spares = new BoundedMpmcQueue<ActionJob[]>(chains);
@@ -184,6 +189,9 @@ public sealed partial class Pool : IDisposable
             // before it adds them to the retired count, so a reader that sees them retired sees them used, and never
             // subtracts them twice (it may, briefly, not subtract them at all; see Settle).
             long retired = Volatile.Read(ref _retiredIds);
+
+            // Refused before the last id, for the same reason: a refused id was handed out before it was refused.
+            long refused = Volatile.Read(ref _refused);
             long unused = 0;
             foreach (Worker? w in _workers)
             {
@@ -196,7 +204,7 @@ public sealed partial class Pool : IDisposable
                 }
             }
 
-            return Volatile.Read(ref _hot.LastId) - Volatile.Read(ref _refused) - retired - unused;
+            return Volatile.Read(ref _hot.LastId) - refused - retired - unused;
         }
     }
 
@@ -242,8 +250,22 @@ public sealed partial class Pool : IDisposable
         return n;
     }
 
-    /// <summary>Accepted jobs not yet ended (ids handed out and not refused count as accepted).</summary>
-    private long Outstanding() => SubmittedCount - DoneCount - FailedCount - CancelledCount;
+    /// <summary>Accepted jobs not yet ended (ids handed out and not refused count as accepted). Never 0 while a job is
+    /// outstanding: the ended counts are read first, and every job they count was submitted before they were read,
+    /// so the submitted count read after them includes it; a job submitted after that read is counted as submitted
+    /// and not as ended. (Read the other way round, a job that submits another and ends between the two reads is
+    /// counted as ended while the other's submission is not counted: the count reads 0 with the other queued.)
+    /// </summary>
+    private long Outstanding()
+    {
+        if (_options.Faults.Has(Fault.ReadSubmittedBeforeEnded))
+        {
+            return SubmittedCount - DoneCount - FailedCount - CancelledCount;
+        }
+
+        long ended = DoneCount + FailedCount + CancelledCount;
+        return SubmittedCount - ended;
+    }
 
     // ---- Submission ------------------------------------------------------------------------------------------
 
@@ -287,7 +309,7 @@ public sealed partial class Pool : IDisposable
     /// <returns>The job's id.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="job"/> is null.</exception>
     /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
-    public long Submit<TArg>(Action<TArg> job, TArg arg) => Accept(new ActionJob<TArg>(Checked(job), arg, null), first: false);
+    public long Submit<TArg>(Action<TArg> job, TArg arg) => Accept(RentActionJob(Checked(job), arg), first: false);
 
     /// <summary>Queues a job with an argument that produces a result.</summary>
     /// <typeparam name="TArg">The argument type.</typeparam>
@@ -378,10 +400,10 @@ public sealed partial class Pool : IDisposable
         return id != 0;
     }
 
-    /// <summary>A job for <paramref name="action"/>: a reused one if the pool keeps spares and has one at hand, else
-    /// a new one. A worker takes the jobs it ended itself first; another thread takes a whole array of them from the
-    /// pool's spares and uses it up over its next submissions, and after finding none it allocates for a while
-    /// before it looks again.</summary>
+    /// <summary>A job for <paramref name="action"/>: a reused one if the pool reuses jobs and has one at hand, else
+    /// a new one. A worker takes the jobs it ended itself; another thread takes a whole array of them from the pool's
+    /// spares (<see cref="PoolOptions.SpareJobs"/>) and uses it up over its next submissions, and after finding none
+    /// it allocates for a while before it looks again.</summary>
     /// <remarks>The submitter only stores to a reused job (its delegate, its id, the links of the queue), never
     /// loads from it: the job's cache line was last written by the worker that ended it, and a store to a line that
     /// is elsewhere waits in the store buffer while a load would stall. (A chain linked through the jobs themselves
@@ -389,22 +411,12 @@ public sealed partial class Pool : IDisposable
     /// check on the jobs taken from them.</remarks>
     private ActionJob RentActionJob(Action action)
     {
-        if (_spares is null)
+        if (!_reuse)
         {
             return new ActionJob(action, null);
         }
 
-        ActionJob? job;
-        Worker? self = t_worker;
-        if (self is not null && self.Pool == this)
-        {
-            job = self.SpareCount > 0 ? self.Spares![--self.SpareCount] : null;
-        }
-        else
-        {
-            job = TakeSpare();
-        }
-
+        ActionJob? job = OnOwnWorker() ? WorkerSpares<ActionJob>.Take() : _spares is null ? null : TakeSpare();
         if (job is null)
         {
             return new ActionJob(action, null) { Recyclable = true };
@@ -413,6 +425,27 @@ public sealed partial class Pool : IDisposable
         job.Reuse(action);
         return job;
     }
+
+    /// <summary>As <see cref="RentActionJob(Action)"/> for a job with an argument: only a worker reuses these, the
+    /// ones it ended itself.</summary>
+    private ActionJob<TArg> RentActionJob<TArg>(Action<TArg> action, TArg arg)
+    {
+        if (!_reuse)
+        {
+            return new ActionJob<TArg>(action, arg, null);
+        }
+
+        ActionJob<TArg>? job = OnOwnWorker() ? WorkerSpares<ActionJob<TArg>>.Take() : null;
+        if (job is null)
+        {
+            return new ActionJob<TArg>(action, arg, null) { Recyclable = true };
+        }
+
+        job.Reuse(action, arg);
+        return job;
+    }
+
+    private bool OnOwnWorker() => t_worker is { } self && self.Pool == this;
 
     /// <summary>How many reused jobs the calling thread has taken from pools' spares (for tests).</summary>
     internal static long ReusedByThisThread => t_spares?.Taken ?? 0;
@@ -461,33 +494,30 @@ public sealed partial class Pool : IDisposable
 
     /// <summary>Keeps an ended job for reuse. Only a job that nothing outside the pool can see comes here, after the
     /// worker that ran it has counted it: the id table may still point at it under its old id, which is harmless
-    /// (see <see cref="PoolJob.TryCancel(long)"/>). The worker fills an array with its ended jobs and hands each full
-    /// array to the pool's spares with one enqueue; when the spares are full, the array is left to the garbage
-    /// collector.</summary>
-    private void Recycle(Worker self, PoolJob job)
+    /// (see <see cref="PoolJob.TryCancel(long)"/>). The job goes to the worker's own spares (its next submissions
+    /// take them, with the job's cache line still on this core); a <c>Submit(Action)</c> job whose worker has a full
+    /// array of them hands that array to the pool's spares, for other threads, with one enqueue. When there is no
+    /// room, the job is left to the garbage collector.</summary>
+    private void Recycle(PoolJob job)
     {
-        ActionJob ended = Unsafe.As<ActionJob>(job); // only Submit(Action) jobs are recyclable
+        if (job is not ActionJob ended)
+        {
+            job.Recycle(); // a job with an argument: to its worker's spares of its type
+            return;
+        }
+
         ended.Clear();
         ended.QueuedAt = 0;
-        ActionJob[]? spares = self.Spares;
-        if (spares is null)
+        if (WorkerSpares<ActionJob>.Put(ended) || _spares is null)
         {
-            if (!_emptySpares!.TryDequeue(out spares))
-            {
-                spares = new ActionJob[SpareChain];
-            }
-
-            self.Spares = spares;
+            return;
         }
 
-        spares[self.SpareCount++] = ended;
-        if (self.SpareCount == spares.Length)
-        {
-            // Release: the submitter that dequeues the array sees its items and their cleared fields.
-            _spares!.TryEnqueue(spares);
-            self.Spares = null;
-            self.SpareCount = 0;
-        }
+        // Full: hand the array over (release: the thread that dequeues it sees its items and their cleared fields)
+        // and start another.
+        ActionJob[] full = WorkerSpares<ActionJob>.Swap(_emptySpares!.TryDequeue(out ActionJob[]? empty) ? empty : new ActionJob[SpareChain]);
+        _spares.TryEnqueue(full);
+        WorkerSpares<ActionJob>.Put(ended);
     }
 
     /// <summary>Lets go of the spare jobs once the last worker has ended (threads that submitted may still hold one
@@ -1185,7 +1215,7 @@ public sealed partial class Pool : IDisposable
         job.Ended(this); // counted first: a task that completes here sees the pool's counts include its job
         if (ok && job.Recyclable)
         {
-            Recycle(self, job);
+            Recycle(job);
         }
     }
 
@@ -1297,7 +1327,6 @@ public sealed partial class Pool : IDisposable
         {
             Settle(self);
             RunCallback(_options.FinishCallback, self.Context);
-            self.Spares = null;
             if (Interlocked.Decrement(ref _alive) == 0 && Volatile.Read(ref _stopping) != 0)
             {
                 DropSpares();
@@ -1407,9 +1436,6 @@ public sealed partial class Pool : IDisposable
         public long Failed;
         public bool Busy;
 
-        // Jobs this worker ended that wait to be reused (see Recycle): its own submissions take them first.
-        public ActionJob[]? Spares;
-        public int SpareCount;
 
         // Room for the jobs a worker takes from the submission queue after the one it runs (null: no batching), and
         // the count of such batches, odd while one is on its way into the deque.

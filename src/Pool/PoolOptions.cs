@@ -63,14 +63,21 @@ public sealed class PoolOptions
     /// jobs of a one-worker pool never ends, and <see cref="Pool.WaitIdle()"/> there throws.</summary>
     public bool SynchronousContinuations { get; set; }
 
-    /// <summary>The most ended job objects the pool keeps to reuse for later submissions (64 bytes each); 0, the
-    /// default, turns reuse off. Only jobs that nothing outside the pool can still see are reused: those of
-    /// <see cref="Pool.Submit(Action)"/> and <see cref="Pool.TrySubmit(Action, out long)"/> that end done, in a pool
-    /// with <see cref="KeepDone"/> false and no <see cref="DoneCallback"/>. Reuse takes the allocation, and the garbage
-    /// collections that copy the jobs still queued, out of a stream of such submissions; the objects kept are released
-    /// when the pool shuts down. It costs throughput when another thread submits: each reused job's cache line makes
-    /// one more trip between cores (from the worker that ended it to the submitter), which measured slower than
-    /// allocating (papers/pool.md). Jobs submitted from inside the pool reuse what their own worker ended.</summary>
+    /// <summary>The most ended job objects the pool keeps for threads outside it to reuse (64 bytes each); 0, the
+    /// default, keeps none for them.</summary>
+    /// <remarks>
+    /// <para>A pool with <see cref="KeepDone"/> false and no <see cref="DoneCallback"/> reuses the objects of jobs
+    /// that nothing outside it can see: those of <see cref="Pool.Submit(Action)"/>,
+    /// <see cref="Pool.Submit{TArg}(Action{TArg}, TArg)"/> and <see cref="Pool.TrySubmit(Action, out long)"/> that
+    /// end done (not failed, not cancelled, without a callback of their own). Each worker keeps up to 64 of the jobs it
+    /// ended, and the jobs it submits from inside the pool reuse them, so nested submissions allocate nothing.</para>
+    /// <para>With <see cref="SpareJobs"/> above 0, a worker with 64 ended <c>Submit(Action)</c> jobs hands them to the
+    /// pool, and a thread outside the pool takes them for its next submissions; the pool's default queue then also
+    /// keeps its emptied segments, for a queue that deep. A steady stream of submissions then allocates nothing,
+    /// and the garbage collector no longer copies the jobs still queued. It costs throughput where the outside thread
+    /// runs on another core: each reused job's cache line makes one more trip, from the worker that ended it to the
+    /// submitter (papers/pool.md measures both). The objects kept are released when the pool shuts down.</para>
+    /// </remarks>
     public int SpareJobs { get; set; } = Pool.DefaultSpareJobs;
 
     /// <summary>Deliberate faults, for the systematic tests only.</summary>

@@ -67,6 +67,10 @@ internal enum Fault
     /// <summary>Pool: <c>Cancel</c> compares a job's state and not its id, so a stale id cancels the job that a reused
     /// object holds now.</summary>
     CancelIgnoresId = 1 << 14,
+
+    /// <summary>Pool: the outstanding count reads the submitted count before the ended counts, so a job that submits
+    /// another and ends between the two reads makes the pool look idle while the other is queued.</summary>
+    ReadSubmittedBeforeEnded = 1 << 15,
 }
 
 /// <summary>

@@ -76,6 +76,32 @@ public class PoolScenarioTests
     public void FindsCancelIgnoringId() =>
         Scenario.AssertFindsBug(nameof(FindsCancelIgnoringId), () => StaleCancelRace(Fault.CancelIgnoresId), "stale id");
 
+    // 1c. WaitIdle racing a job that submits the next one and ends: WaitIdle may return only when both have ended.
+    // Reading the submitted count before the ended counts could see the first job's submission count and, later,
+    // the first job ended, while the second is still queued.
+    private static void IdleWhileAJobSubmitsTheNext(Fault faults)
+    {
+        FastThreadPool.Pool pool = Create(1, faults);
+        int ran = 0;
+        bool idle = false;
+        pool.Submit(() =>
+        {
+            pool.Submit(() => { Interlocked.Increment(ref ran); });
+        });
+        Threads.Run(() => idle = pool.WaitIdle(Timeout.InfiniteTimeSpan));
+        int ranAtIdle = Volatile.Read(ref ran);
+        Specification.Assert(idle && ranAtIdle == 1, "WaitIdle returned {0} with the second job run {1} times", idle, ranAtIdle);
+        ShutdownAndCheck(pool);
+    }
+
+    [Fact]
+    public void WaitIdleRacingNestedSubmission() =>
+        Scenario.AssertNoBug(nameof(WaitIdleRacingNestedSubmission), () => IdleWhileAJobSubmitsTheNext(Fault.None));
+
+    [Fact]
+    public void FindsReadSubmittedBeforeEnded() =>
+        Scenario.AssertFindsBug(nameof(FindsReadSubmittedBeforeEnded), () => IdleWhileAJobSubmitsTheNext(Fault.ReadSubmittedBeforeEnded), "second job run 0 times");
+
     // 2. SubmitFirst: with the only worker busy, a SubmitFirst job runs before the jobs queued earlier.
     [Fact]
     public void SubmitFirstOvertakesQueuedJobs() =>
