@@ -436,8 +436,36 @@ public abstract class PoolTests
         Assert.Equal(expected, pool.Map(static (int x) => (long)x * 3, array, chunkSize));
         Assert.Equal(expected, pool.Map(static (int x) => (long)x * 3, array.ToList(), chunkSize));
         Assert.Equal(expected, pool.Map(static (int x) => (long)x * 3, Lazily(n), chunkSize));
+
+        // Into the caller's array, longer than needed: the tail is left alone.
+        var into = new long[n + 2];
+        into[n] = -1;
+        into[n + 1] = -2;
+        pool.MapInto(static (int x) => (long)x * 3, array, into, chunkSize);
+        Assert.Equal(expected, into.Take(n));
+        Assert.Equal(new long[] { -1, -2 }, into.Skip(n));
+        Array.Clear(into);
+        pool.MapInto(static (int x) => (long)x * 3, Lazily(n), into, chunkSize);
+        Assert.Equal(expected, into.Take(n));
         AssertConserved(pool);
         Assert.Empty(Drain(pool.Done)); // the helper jobs are counted but not reported
+    }
+
+    [Fact]
+    public void MapIntoAnArrayAllocatesNoResultArray()
+    {
+        using var pool = Create(workers: 2);
+        int[] items = Enumerable.Range(0, 100_000).ToArray();
+        var results = new int[items.Length];
+        for (int i = 0; i < 5; i++)
+        {
+            pool.MapInto(static (int x) => x + 1, items, results);
+        }
+
+        long bytes = Allocations.Least(() => pool.MapInto(static (int x) => x + 1, items, results));
+        Assert.True(bytes < 4_000, $"a map of 100,000 items into an array allocated {bytes} bytes on the caller");
+        Assert.Equal(Enumerable.Range(1, 100_000), results);
+        AssertConserved(pool);
     }
 
     [Fact]
@@ -493,6 +521,8 @@ public abstract class PoolTests
         Assert.Throws<ArgumentNullException>(() => pool.Map(static (int x) => x, null!));
         Assert.Throws<ArgumentNullException>(() => pool.Map(static (int x) => x, new[] { 1 }, null!));
         Assert.Throws<ArgumentOutOfRangeException>(() => pool.Map(static (int x) => x, new[] { 1 }, -1));
+        Assert.Throws<ArgumentNullException>(() => pool.MapInto(static (int x) => x, new[] { 1 }, null!));
+        Assert.Equal("results", Assert.Throws<ArgumentException>(() => pool.MapInto(static (int x) => x, new[] { 1, 2 }, new int[1])).ParamName);
         Assert.True(pool.Shutdown(Patience));
         Assert.Throws<PoolStoppedException>(() => pool.Map(static (int x) => x, new[] { 1 }));
         AssertConserved(pool);
