@@ -187,6 +187,92 @@ public class JobReuseTests
         Assert.True(FastThreadPool.Pool.ReusedByThisThread - reusedBefore > Jobs / 10, $"the submitter reused only {FastThreadPool.Pool.ReusedByThisThread - reusedBefore} jobs");
     }
 
+    /// <summary>Two threads submit jobs, half of which submit a nested job (with and without an argument) that other
+    /// workers may steal, while a third cancels random ids: with reuse on both paths, each job (outer and nested)
+    /// runs exactly once unless its own id was cancelled. (With the broken cancel <c>CancelIgnoresId</c> this test
+    /// failed in 3 of 3 runs.)</summary>
+    [Fact]
+    public void NestedAndOutsideReuseUnderStealingAndCancelsRunEachJobOnce()
+    {
+        const int PerThread = 40_000;
+        using FastThreadPool.Pool pool = Create(3, 1 << 14);
+        var runs = new int[2 * PerThread * 2]; // outer jobs, then their nested jobs
+        var cancelled = new int[runs.Length];
+        var ids = new long[runs.Length];
+        int published = 0;
+        bool stop = false;
+        var canceller = new Thread(() =>
+        {
+            var random = new Random(11);
+            while (!Volatile.Read(ref stop))
+            {
+                int n = Volatile.Read(ref published);
+                if (n > 0)
+                {
+                    int i = random.Next(runs.Length);
+                    long id = Volatile.Read(ref ids[i]);
+                    if (id != 0 && pool.Cancel(id))
+                    {
+                        Interlocked.Increment(ref cancelled[i]);
+                    }
+                }
+            }
+        });
+        canceller.Start();
+
+        void Outer(int slot)
+        {
+            Interlocked.Increment(ref runs[slot]);
+            int nested = runs.Length / 2 + slot;
+            if (slot % 2 == 0)
+            {
+                Volatile.Write(ref ids[nested], pool.Submit(() => { Interlocked.Increment(ref runs[nested]); }));
+            }
+            else
+            {
+                Volatile.Write(ref ids[nested], pool.Submit(static ((int[] Runs, int Slot) a) => { Interlocked.Increment(ref a.Runs[a.Slot]); }, (runs, nested)));
+            }
+        }
+
+        var submitters = new Thread[2];
+        for (int t = 0; t < submitters.Length; t++)
+        {
+            int first = t * PerThread;
+            submitters[t] = new Thread(() =>
+            {
+                for (int i = first; i < first + PerThread; i++)
+                {
+                    int slot = i;
+                    Volatile.Write(ref ids[slot], pool.Submit(() => Outer(slot)));
+                    Interlocked.Increment(ref published);
+                }
+            });
+            submitters[t].Start();
+        }
+
+        foreach (Thread t in submitters)
+        {
+            t.Join();
+        }
+
+        AssertConserved(pool);
+        Volatile.Write(ref stop, true);
+        canceller.Join();
+        long cancelledTotal = 0;
+        int half = runs.Length / 2;
+        for (int i = 0; i < half; i++)
+        {
+            Assert.True(cancelled[i] <= 1 && runs[i] == 1 - cancelled[i], $"outer job {i}: ran {runs[i]} times, cancelled {cancelled[i]}");
+            cancelledTotal += cancelled[i];
+            int nested = half + i;
+            int expected = runs[i] == 1 ? 1 - cancelled[nested] : 0; // a cancelled outer job submits nothing
+            Assert.True(cancelled[nested] <= 1 && runs[nested] == expected, $"nested job {i}: ran {runs[nested]} times, cancelled {cancelled[nested]}");
+            cancelledTotal += cancelled[nested];
+        }
+
+        Assert.Equal(cancelledTotal, pool.CancelledCount);
+    }
+
     /// <summary>Bytes allocated by this thread for a round of 10,000 jobs, submitted in waves of 500 (the queue stays
     /// within one segment and its spare: a deeper queue allocates segments while it grows).</summary>
     private static long BytesPerRound(int spareJobs)
