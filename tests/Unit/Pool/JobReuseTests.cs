@@ -140,26 +140,7 @@ public class JobReuseTests
         var ids = new long[Jobs];
         var cancelled = new int[Jobs];
         int published = 0;
-        bool stop = false;
-        var canceller = new Thread(() =>
-        {
-            var random = new Random(7);
-            while (!Volatile.Read(ref stop))
-            {
-                int n = Volatile.Read(ref published);
-                if (n == 0)
-                {
-                    continue;
-                }
-
-                int i = random.Next(n);
-                if (pool.Cancel(Volatile.Read(ref ids[i])))
-                {
-                    Interlocked.Increment(ref cancelled[i]);
-                }
-            }
-        });
-        canceller.Start();
+        var canceller = new RandomCanceller(pool, ids, cancelled, () => Volatile.Read(ref published), seed: 7);
         long reusedBefore = FastThreadPool.Pool.ReusedByThisThread;
         for (int i = 0; i < Jobs; i++)
         {
@@ -173,8 +154,7 @@ public class JobReuseTests
         }
 
         AssertConserved(pool);
-        Volatile.Write(ref stop, true);
-        canceller.Join();
+        canceller.Stop();
         long cancelledTotal = 0;
         for (int i = 0; i < Jobs; i++)
         {
@@ -200,25 +180,7 @@ public class JobReuseTests
         var cancelled = new int[runs.Length];
         var ids = new long[runs.Length];
         int published = 0;
-        bool stop = false;
-        var canceller = new Thread(() =>
-        {
-            var random = new Random(11);
-            while (!Volatile.Read(ref stop))
-            {
-                int n = Volatile.Read(ref published);
-                if (n > 0)
-                {
-                    int i = random.Next(runs.Length);
-                    long id = Volatile.Read(ref ids[i]);
-                    if (id != 0 && pool.Cancel(id))
-                    {
-                        Interlocked.Increment(ref cancelled[i]);
-                    }
-                }
-            }
-        });
-        canceller.Start();
+        var canceller = new RandomCanceller(pool, ids, cancelled, () => Volatile.Read(ref published) > 0 ? runs.Length : 0, seed: 11);
 
         void Outer(int slot)
         {
@@ -256,8 +218,7 @@ public class JobReuseTests
         }
 
         AssertConserved(pool);
-        Volatile.Write(ref stop, true);
-        canceller.Join();
+        canceller.Stop();
         long cancelledTotal = 0;
         int half = runs.Length / 2;
         for (int i = 0; i < half; i++)
@@ -271,6 +232,44 @@ public class JobReuseTests
         }
 
         Assert.Equal(cancelledTotal, pool.CancelledCount);
+    }
+
+    /// <summary>A thread that cancels random ids from <c>ids[0 .. range())</c> (0: not yet; ids not yet written are 0)
+    /// and counts each success in <c>cancelled</c>.</summary>
+    private sealed class RandomCanceller
+    {
+        private readonly Thread _thread;
+        private volatile bool _stop;
+
+        public RandomCanceller(FastThreadPool.Pool pool, long[] ids, int[] cancelled, Func<int> range, int seed)
+        {
+            _thread = new Thread(() =>
+            {
+                var random = new Random(seed);
+                while (!_stop)
+                {
+                    int n = range();
+                    if (n == 0)
+                    {
+                        continue;
+                    }
+
+                    int i = random.Next(n);
+                    long id = Volatile.Read(ref ids[i]);
+                    if (id != 0 && pool.Cancel(id))
+                    {
+                        Interlocked.Increment(ref cancelled[i]);
+                    }
+                }
+            });
+            _thread.Start();
+        }
+
+        public void Stop()
+        {
+            _stop = true;
+            _thread.Join();
+        }
     }
 
     /// <summary>Bytes allocated by this thread for a round of 10,000 jobs, submitted in waves of 500 (the queue stays
