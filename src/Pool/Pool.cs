@@ -521,7 +521,7 @@ public sealed partial class Pool : IDisposable
     }
 
     /// <summary>Lets go of the spare jobs once the last worker has ended (threads that submitted may still hold one
-    /// chain each, of cleared jobs).</summary>
+    /// array each, of cleared jobs, until they submit to another pool that reuses jobs).</summary>
     private void DropSpares()
     {
         while (_spares is not null && _spares.TryDequeue(out _))

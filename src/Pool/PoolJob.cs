@@ -43,8 +43,8 @@ public abstract class PoolJob
     // word, so a stale id never cancels the job the object holds now.
     private long _word;
 
-    // Link for the pool's stack of SubmitFirst jobs, and for the chains of ended jobs kept for reuse (a reused job is
-    // never pushed on that stack: SubmitFirst jobs are always new objects, so the stack sees each object once).
+    // Link for the pool's stack of SubmitFirst jobs. SubmitFirst jobs are always new objects, never reused ones, so
+    // the stack sees each object at most once (no ABA).
     internal PoolJob? NextFirst;
 
     internal PoolJob(Action<PoolJob>? doneCallback) => DoneCallback = doneCallback;
