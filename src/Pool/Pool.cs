@@ -468,7 +468,7 @@ public sealed partial class Pool : IDisposable
         {
             if (jobs is not null)
             {
-                _emptySpares!.TryEnqueue(jobs); // the workers fill it again
+                _emptySpares!.TryEnqueue(jobs); // the workers fill it again; they only write its slots, so no order is needed
                 cache.Jobs = null;
             }
 
@@ -478,6 +478,7 @@ public sealed partial class Pool : IDisposable
                 return null;
             }
 
+            // Acquire: pairs with the release of the worker's enqueue (Recycle), so the jobs' cleared fields are seen.
             if (!_spares!.TryDequeue(out jobs))
             {
                 cache.Skip = SpareChain;
