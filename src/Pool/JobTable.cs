@@ -89,6 +89,7 @@ internal sealed class JobTable
             // One installer per chunk: the CAS publishes the chunk (a full fence), losers use the winner's and give
             // theirs back.
             Chunk fresh;
+            // Acquire: pairs with the release of the enqueue in Remove, so the cleared slots are seen cleared.
             if (_spares.TryDequeue(out Chunk? spare))
             {
                 spare.Reset(number);

@@ -48,7 +48,7 @@ public class PoolScenarioTests
     public void FindsCancelWithoutCas() =>
         Scenario.AssertFindsBug(nameof(FindsCancelWithoutCas), () => CancelRace(Fault.CancelWithoutCas), "not conserved|cancelled True but ran 1");
 
-    // 1b. Reuse (PoolOptions.SpareJobs): job A ends, a job submitted from inside the pool reuses A's object, and a
+    // 1b. Reuse (a worker's own ended jobs): job A ends, a job submitted from inside the pool reuses A's object, and a
     // thread that learned A's id cancels by it at any point meanwhile. The cancel must fail (A had ended) and the new
     // job must run, whichever the interleaving.
     private static void StaleCancelRace(Fault faults)

@@ -108,7 +108,7 @@ public class JobReuseTests
         Assert.Equal(a, doneA.Id);
         Assert.Equal(PoolJobStatus.Done, doneA.Status);
         Assert.NotSame(doneA, pool.FindJob(c));
-        Assert.Equal(a, doneA.Id);
+        Assert.Equal(a, doneA.Id); // still A's id after the nested submission: the job in Done was not reused
     }
 
     [Fact]
