@@ -21,6 +21,10 @@ namespace FastThreadPool.Benchmarks;
 /// <item><description><c>full</c>: the same set with BenchmarkDotNet's default job (separate processes).</description></item>
 /// <item><description><c>dry</c>: every benchmark once (BenchmarkDotNet's Dry job, in-process), so they cannot rot.</description></item>
 /// <item><description><c>scaling</c>: the thread-scaling set (category "scaling"), short in-process job.</description></item>
+/// <item><description><c>interleaved [--seconds N]</c>: only the interleaved rounds (see <see cref="Interleaved"/>):
+/// the headline cases in which threads hand work to each other, run round-robin for N seconds (default 120), grouped
+/// by the cache-line round trip measured before each round; writes <c>interleaved.md</c>, <c>.json</c> and <c>.csv</c>.
+/// The headline mode runs them for 60 seconds.</description></item>
 /// <item><description><c>precision</c>: only the timer-precision measurement (lateness of delayed jobs against
 /// <c>Task.Delay</c> and <c>System.Threading.Timer</c>); the headline mode runs it too.</description></item>
 /// <item><description><c>charts SUMMARY.json [DIR]</c>: the PNG charts (one per suite) of a stored summary.</description></item>
@@ -38,6 +42,13 @@ public static class Program
         string mode = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "headline";
         string[] rest = args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args;
         string outDir = TakeOption(ref rest, "--out") ?? Path.Combine(RepoRoot(), "artifacts", "bench");
+
+        string? seconds = TakeOption(ref rest, "--seconds");
+        if (mode == "interleaved")
+        {
+            Interleaved.Run(TimeSpan.FromSeconds(seconds is null ? 120 : double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture)), outDir);
+            return 0;
+        }
 
         if (mode == "precision")
         {
@@ -110,6 +121,7 @@ public static class Program
         }
 
         string[] bdnArgs = hasFilter ? rest : rest.Concat(new[] { "--filter", "*" }).ToArray();
+        double roundTripBefore = LineRoundTrip.Measure();
         IEnumerable<BenchmarkDotNet.Reports.Summary> summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(bdnArgs, config);
         bool failed = summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success));
 
@@ -122,8 +134,20 @@ public static class Program
                 rows.AddRange(Suites.TimerPrecision.Measure());
             }
 
-            Summary.Write(rows, outDir, mode == "scaling" ? "FastThreadPool scaling benchmarks" : "FastThreadPool headline benchmarks");
+            double roundTripAfter = LineRoundTrip.Measure();
+            Summary.Write(rows, outDir, mode == "scaling" ? "FastThreadPool scaling benchmarks" : "FastThreadPool headline benchmarks",
+                [roundTripBefore, roundTripAfter]);
             Console.WriteLine($"Summary: {Path.Combine(outDir, "summary.json")} and summary.md ({rows.Count} rows)");
+            if (mode == "headline" && !hasFilter)
+            {
+                Interleaved.Run(TimeSpan.FromSeconds(seconds is null ? 60 : double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture)), outDir);
+            }
+        }
+
+        if (mode == "dry" && !hasFilter)
+        {
+            // One interleaved round, so that the mode cannot rot either (its files go to a scratch folder).
+            Interleaved.Run(TimeSpan.Zero, Path.Combine(Path.GetTempPath(), "fastthreadpool-dry-interleaved"));
         }
 
         return failed ? 1 : 0;

@@ -119,7 +119,9 @@ public static class Summary
     private static int Threads(string expression) =>
         expression.Split('+').Sum(part => int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : 0);
 
-    public static void Write(IReadOnlyList<SummaryRow> rows, string directory, string title)
+    /// <summary>Writes <c>summary.json</c>, <c>summary.md</c> and the charts. <paramref name="lineRoundTrips"/>: the
+    /// <see cref="LineRoundTrip"/> measured before and after the run, if it was.</summary>
+    public static void Write(IReadOnlyList<SummaryRow> rows, string directory, string title, IReadOnlyList<double>? lineRoundTrips = null)
     {
         Directory.CreateDirectory(directory);
         var machine = new JsonObject
@@ -130,6 +132,15 @@ public static class Summary
             ["arch"] = RuntimeInformation.ProcessArchitecture.ToString(),
             ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
         };
+        string roundTrips = "";
+        if (lineRoundTrips is { Count: > 0 })
+        {
+            machine["line_round_trip_ns"] = new JsonArray(lineRoundTrips.Select(t => (JsonNode?)JsonValue.Create(double.IsFinite(t) ? Math.Round(t, 1) : -1)).ToArray());
+            roundTrips = " Cache-line round trip between two threads (see bench/Infrastructure/LineRoundTrip.cs): " +
+                string.Join(" ns before, ", lineRoundTrips.Select(t => double.IsFinite(t) ? t.ToString("0", CultureInfo.InvariantCulture) : "unmeasured")) +
+                " ns after the run.";
+        }
+
         var results = new JsonArray();
         foreach (SummaryRow r in rows)
         {
@@ -151,7 +162,8 @@ public static class Summary
         string table = Table(rows);
         File.WriteAllText(Path.Combine(directory, "summary.md"),
             $"# {title}\n\nMachine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {RuntimeInformation.OSDescription}. " +
-            "Ratio = baseline time / this row's time (above 1: faster than the baseline). Rows with more threads than cores are oversubscribed.\n\n" +
+            "Ratio = baseline time / this row's time (above 1: faster than the baseline). Rows with more threads than cores are oversubscribed." +
+            roundTrips + "\n\n" +
             table);
         Console.WriteLine();
         Console.WriteLine(table);

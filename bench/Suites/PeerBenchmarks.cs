@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -93,6 +94,123 @@ public class PoolSubmitPeerBenchmarks
         }
 
         _item.Done.Wait();
+    }
+}
+
+/// <summary>
+/// Suite "pool", case "submit with results": the original's <c>ex_simple_sum</c> at scale. 100,000 jobs submitted from
+/// one thread, job <c>i</c> computes <c>i * i</c>; the caller then takes every result from where the jobs left it and
+/// sums them (polling, with the same backoff for every row). The peers keep results the way their users would: a
+/// <c>ConcurrentQueue</c> the thread-pool jobs enqueue into, and the <c>Task</c> of each job; the pool keeps them in its
+/// <see cref="FastThreadPool.Pool.Done"/> queue. Time per job.
+/// </summary>
+[BenchmarkCategory("headline", "pool")]
+public class PoolSubmitResultsBenchmarks
+{
+    private const int Jobs = 100_000;
+    private const long Expected = (long)(Jobs - 1) * Jobs * (2L * Jobs - 1) / 6;
+
+    private static long Square(int i) => (long)i * i;
+
+    private static readonly Func<int, long> s_square = Square;
+    private readonly ConcurrentQueue<long> _results = new();
+    private readonly Action<int> _enqueueSquare;
+    private readonly FastThreadPool.Pool _pool = new();
+    private readonly Task<long>[] _tasks = new Task<long>[Jobs];
+
+    public PoolSubmitResultsBenchmarks() => _enqueueSquare = i => _results.Enqueue(Square(i));
+
+    [GlobalCleanup]
+    public void Cleanup() => _pool.Dispose();
+
+    private interface IResults
+    {
+        bool TryTake(out long result);
+    }
+
+    private readonly struct QueueResults(ConcurrentQueue<long> queue) : IResults
+    {
+        public bool TryTake(out long result) => queue.TryDequeue(out result);
+    }
+
+    private readonly struct DoneResults(FastThreadPool.Pool pool) : IResults
+    {
+        public bool TryTake(out long result)
+        {
+            if (pool.Done.TryDequeue(out PoolJob? job))
+            {
+                result = job.GetResult<long>();
+                return true;
+            }
+
+            result = 0;
+            return false;
+        }
+    }
+
+    // Takes all Jobs results, polling with the same backoff for every row, and checks their sum.
+    private static long SumAll<TResults>(TResults results) where TResults : struct, IResults
+    {
+        long sum = 0;
+        SpinWait spinner = default;
+        for (int n = 0; n < Jobs;)
+        {
+            if (results.TryTake(out long r))
+            {
+                sum += r;
+                n++;
+                spinner = default;
+            }
+            else
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+            }
+        }
+
+        return sum == Expected ? sum : throw new InvalidOperationException($"sum {sum}, expected {Expected}");
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Jobs)]
+    [Row("pool", "submit with results", "ThreadPool.UnsafeQueueUserWorkItem + ConcurrentQueue")]
+    public long ThreadPoolQueue()
+    {
+        for (int i = 0; i < Jobs; i++)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(_enqueueSquare, i, preferLocal: false);
+        }
+
+        return SumAll(new QueueResults(_results));
+    }
+
+    [Benchmark(OperationsPerInvoke = Jobs)]
+    [Row("pool", "submit with results", "Pool.Submit + Done", Ours = true)]
+    public long PoolSubmit()
+    {
+        for (int i = 0; i < Jobs; i++)
+        {
+            _pool.Submit(s_square, i);
+        }
+
+        return SumAll(new DoneResults(_pool));
+    }
+
+    [Benchmark(OperationsPerInvoke = Jobs)]
+    [Row("pool", "submit with results", "Task.Run + Result")]
+    public long TaskRun()
+    {
+        for (int i = 0; i < Jobs; i++)
+        {
+            int arg = i;
+            _tasks[i] = Task.Run(() => Square(arg));
+        }
+
+        long sum = 0;
+        foreach (Task<long> task in _tasks)
+        {
+            sum += task.Result;
+        }
+
+        return sum == Expected ? sum : throw new InvalidOperationException($"sum {sum}, expected {Expected}");
     }
 }
 

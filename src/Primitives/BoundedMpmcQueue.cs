@@ -89,15 +89,11 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
     private PaddedHeadAndTail _indices;
     private readonly Slot[] _slots;
 
-    // Position -> slot remapping: consecutive positions go to slots one cache line apart, so that the producer writing
-    // position p and the consumer reading position p - 1 (a queue running near empty or full) do not share a line;
-    // the slots of one line serve positions a quarter (for 4 slots a line) of the ring apart. The low _rowBits bits
-    // of a position pick the line (the row), the next _lineShift bits the slot in it (the column). Rings with fewer
-    // lines than slots per line are not remapped (_lineShift 0, _columnMask 0).
-    private readonly int _lineShift;
-    private readonly int _rowBits;
-    private readonly long _rowMask;
-    private readonly long _columnMask;
+    // Position pos lives in slot pos & _mask: consecutive positions share a cache line (four slots to a line for an
+    // 8-byte item), so a consumer reading what a producer wrote moves one line per four items. (A remap that put
+    // consecutive positions a line apart, so that a producer and a consumer one position apart never share a line,
+    // measured slower in every two-thread case, rounds interleaved; see papers/mpmc-queues.md, section 2.)
+    private readonly long _mask;
 
     /// <param name="capacity">Rounded up to a power of two, at least 2.</param>
     /// <param name="startIndex">The first position; tests start near <see cref="long.MaxValue"/> to cover
@@ -106,21 +102,7 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
     {
         int size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, 2));
         _slots = new Slot[size];
-        int perLine = Math.Max(1, CacheLine.Size / Unsafe.SizeOf<Slot>());
-        int shift = BitOperations.Log2((uint)perLine);
-        if (perLine > 1 && size >= perLine * perLine)
-        {
-            _lineShift = shift;
-            _rowBits = BitOperations.Log2((uint)size) - shift;
-            _rowMask = (1L << _rowBits) - 1;
-            _columnMask = (1L << shift) - 1;
-        }
-        else
-        {
-            // No remapping: the row is the whole index, there is no column.
-            _rowBits = BitOperations.Log2((uint)size);
-            _rowMask = size - 1;
-        }
+        _mask = size - 1;
 
         for (long i = 0; i < size; i++)
         {
@@ -135,10 +117,9 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
 
     public readonly int Capacity => _slots.Length;
 
-    /// <summary>The slot of position <paramref name="pos"/>: a bijection from each run of <see cref="Capacity"/>
-    /// consecutive positions onto the slots (rows of lines swapped with columns within lines).</summary>
+    /// <summary>The slot of position <paramref name="pos"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal readonly long Index(long pos) => ((pos & _rowMask) << _lineShift) | ((pos >> _rowBits) & _columnMask);
+    internal readonly long Index(long pos) => pos & _mask;
 
     public int Count
     {
