@@ -30,7 +30,8 @@ public static class LineRoundTrip
     private static double Once(int roundTrips)
     {
         // The word sits in the middle of its own 128-byte block: no neighbour shares its line or the adjacent one.
-        // box[0] is the stop flag for a try that runs too long (both threads on one core).
+        // box[0] is the stop flag for a try that runs too long (both threads on one core). Each thread's volatile
+        // write of the word is what the other's volatile reads wait for: every turn moves the line across and back.
         long[] box = new long[32];
         long end = 2L * roundTrips;
         var other = new Thread(() =>

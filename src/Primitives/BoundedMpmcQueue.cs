@@ -89,12 +89,6 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
     private PaddedHeadAndTail _indices;
     private readonly Slot[] _slots;
 
-    // Position pos lives in slot pos & _mask: consecutive positions share a cache line (four slots to a line for an
-    // 8-byte item), so a consumer reading what a producer wrote moves one line per four items. (A remap that put
-    // consecutive positions a line apart, so that a producer and a consumer one position apart never share a line,
-    // measured slower in every two-thread case, rounds interleaved; see papers/mpmc-queues.md, section 2.)
-    private readonly long _mask;
-
     /// <param name="capacity">Rounded up to a power of two, at least 2.</param>
     /// <param name="startIndex">The first position; tests start near <see cref="long.MaxValue"/> to cover
     /// wrap-around of the 64-bit indices.</param>
@@ -102,7 +96,6 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
     {
         int size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, 2));
         _slots = new Slot[size];
-        _mask = size - 1;
 
         for (long i = 0; i < size; i++)
         {
@@ -117,9 +110,12 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
 
     public readonly int Capacity => _slots.Length;
 
-    /// <summary>The slot of position <paramref name="pos"/>.</summary>
+    /// <summary>The slot of position <paramref name="pos"/>: consecutive positions share a cache line (four slots to a
+    /// line for an 8-byte item), so a consumer reading what a producer wrote moves one line per four items. (A remap
+    /// that put consecutive positions a line apart, so that a producer and a consumer one position apart never share
+    /// a line, measured slower in every two-thread case, rounds interleaved; see papers/mpmc-queues.md, section 2.)</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal readonly long Index(long pos) => pos & _mask;
+    internal readonly long Index(long pos) => pos & (_slots.Length - 1);
 
     public int Count
     {
