@@ -29,7 +29,7 @@ public static class Interleaved
 
     private static readonly Spec[] Specs =
     [
-        new(typeof(QueueProducerConsumerBenchmarks), ["ConcurrentQueue", "BoundedMpmcQueue", "UnboundedMpmcQueue"], ("Pairs", 1)),
+        new(typeof(QueueProducerConsumerBenchmarks), ["ConcurrentQueue", "BoundedMpmcQueue", "BoundedMpmcQueueLarge", "UnboundedMpmcQueue"], ("Pairs", 1)),
         new(typeof(QueueBurstyBenchmarks), ["ConcurrentQueue", "BoundedMpmcQueue", "UnboundedMpmcQueue"]),
         new(typeof(SemaphorePingPongBenchmarks), ["SemaphoreSlim", "FastSemaphoreFutex", "FastSemaphoreMonitor"]),
         new(typeof(PoolSubmitPeerBenchmarks), ["ThreadPoolQueue", "PoolSubmit", "PoolSubmitReusing"]),
