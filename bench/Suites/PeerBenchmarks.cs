@@ -148,6 +148,9 @@ public class PoolSubmitResultsBenchmarks
         }
     }
 
+    private static long Checked(long sum) =>
+        sum == Expected ? sum : throw new InvalidOperationException($"sum {sum}, expected {Expected}");
+
     // Takes all Jobs results, polling with the same backoff for every row, and checks their sum.
     private static long SumAll<TResults>(TResults results) where TResults : struct, IResults
     {
@@ -167,7 +170,7 @@ public class PoolSubmitResultsBenchmarks
             }
         }
 
-        return sum == Expected ? sum : throw new InvalidOperationException($"sum {sum}, expected {Expected}");
+        return Checked(sum);
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Jobs)]
@@ -210,7 +213,7 @@ public class PoolSubmitResultsBenchmarks
             sum += task.Result;
         }
 
-        return sum == Expected ? sum : throw new InvalidOperationException($"sum {sum}, expected {Expected}");
+        return Checked(sum);
     }
 }
 
