@@ -25,6 +25,9 @@ namespace FastThreadPool.Benchmarks;
 /// the headline cases in which threads hand work to each other, run round-robin for N seconds (default 120), grouped
 /// by the cache-line round trip measured before each round; writes <c>interleaved.md</c>, <c>.json</c> and <c>.csv</c>.
 /// The headline mode runs them for 60 seconds.</description></item>
+/// <item><description><c>pool-probe [--seconds N] [--only TEXT]</c>: the <c>submit</c> case taken apart (see <see cref="PoolProbe"/>):
+/// completion counts, worker counts, the submitter alone, the floor of a shared countdown; writes <c>pool-probe.md</c>
+/// and <c>.json</c>.</description></item>
 /// <item><description><c>precision</c>: only the timer-precision measurement (lateness of delayed jobs against
 /// <c>Task.Delay</c> and <c>System.Threading.Timer</c>); the headline mode runs it too.</description></item>
 /// <item><description><c>charts SUMMARY.json [DIR]</c>: the PNG charts (one per suite) of a stored summary.</description></item>
@@ -47,6 +50,12 @@ public static class Program
         if (mode == "interleaved")
         {
             Interleaved.Run(TimeSpan.FromSeconds(seconds is null ? 120 : double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture)), outDir);
+            return 0;
+        }
+
+        if (mode == "pool-probe")
+        {
+            PoolProbe.Run(TimeSpan.FromSeconds(seconds is null ? 60 : double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture)), outDir, TakeOption(ref rest, "--only"));
             return 0;
         }
 

@@ -138,7 +138,9 @@ public static class Interleaved
         }
     }
 
-    private static double Quantile(IEnumerable<double> values, double q)
+    /// <summary>The <paramref name="q"/> quantile of <paramref name="values"/> (NaN left out), linear between ranks; NaN
+    /// when none.</summary>
+    internal static double Quantile(IEnumerable<double> values, double q)
     {
         double[] v = values.Where(x => !double.IsNaN(x)).OrderBy(x => x).ToArray();
         if (v.Length == 0)

@@ -1,5 +1,7 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Threading;
 using FastThreadPool.Primitives;
 using FastThreadPool.Primitives.Internal;
@@ -68,7 +70,9 @@ internal sealed class JobTable
 
         // Release: a canceller whose acquire read in Find sees the job sees it fully constructed. Submit returns the
         // id only after this store, so a Cancel of that id (by any thread that learned it) finds the job.
-        Volatile.Write(ref chunk.Jobs[id & (ChunkSize - 1)], job);
+        // Addressed without the array's checks: the index is masked to the chunk's fixed length, and the element type
+        // (an abstract class) would otherwise cost a covariance check on every store.
+        Volatile.Write(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk.Jobs), (nint)(id & (ChunkSize - 1))), job);
         return true;
     }
 

@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -74,6 +75,7 @@ public sealed partial class Pool : IDisposable
     // writes them: a submitter's atomic add on a line that workers keep writing waits for that line every time.
     private HotCounters _hot;
     private readonly bool _queueFences;
+    private readonly bool _batchOnlyWhenShared;
     private readonly UnboundedMpmcQueue<PoolJob>? _ownQueue;
 
     // Whether ended jobs may be reused (see Recycle): nothing outside the pool keeps them.
@@ -92,6 +94,7 @@ public sealed partial class Pool : IDisposable
     private long _refused;
     private long _retiredIds;
     private long _cancelled;
+    private long _outsideWakes;
     private int _callbackFailures;
     private Exception? _lastCallbackException;
 
@@ -129,6 +132,7 @@ public sealed partial class Pool : IDisposable
         // Our queues enqueue with an atomic read-modify-write, a full fence; a user's queue may not.
         _queueFences = _queue is UnboundedMpmcQueue<PoolJob> or BoundedMpmcQueue<PoolJob>;
         _ownQueue = _queue as UnboundedMpmcQueue<PoolJob>;
+        _batchOnlyWhenShared = _options.BatchOnlyWhenShared && _options.MaxWorkers > 1;
         _workers = new Worker?[_options.MaxWorkers];
         Timers = new TimerQueue(this, _options.TimeProvider, _options.Parking, _options.Faults);
         _metrics = new PoolMetrics(this, _options.WorkerNamePrefix);
@@ -235,6 +239,13 @@ public sealed partial class Pool : IDisposable
         $"permits {_parking.CurrentCount}, parked {_parking.WaitingCount}, signaled {_parking.SignaledCount}, started {Volatile.Read(ref _started)}, alive {Alive}, " +
         $"busy {Busy}, queue empty {_queue.IsEmpty}, first {(Volatile.Read(ref _firstHead) is null ? "empty" : "has jobs")}, due {Volatile.Read(ref _dueCount)}";
 
+    /// <summary>Scheduling counts since the pool started, for measurements (the <c>pool-probe</c> benchmark mode): parks,
+    /// wake-ups issued by workers and by other threads, looks at other workers' deques, jobs stolen, and jobs taken from
+    /// the submission queue. Each worker writes its own; approximate while workers run.</summary>
+    internal (long Parks, long WorkerWakes, long OutsideWakes, long StealScans, long Steals, long QueueTakes) Diagnostics =>
+        (Sum(static w => Volatile.Read(ref w.Parks)), Sum(static w => Volatile.Read(ref w.Wakes)), Volatile.Read(ref _outsideWakes),
+         Sum(static w => Volatile.Read(ref w.StealScans)), Sum(static w => Volatile.Read(ref w.Steals)), Sum(static w => Volatile.Read(ref w.QueueTakes)));
+
     // Per-worker counters, summed: a shared counter would move its cache line between the workers on every job.
     private long Sum(Func<Worker, long> counter)
     {
@@ -274,7 +285,11 @@ public sealed partial class Pool : IDisposable
     /// <returns>The job's id.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="job"/> is null.</exception>
     /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
-    public long Submit(Action job) => Accept(RentActionJob(Checked(job)), first: false);
+    public long Submit(Action job)
+    {
+        Worker? self = OwnWorker();
+        return TryAccept(RentActionJob(Checked(job), self), first: false, wait: true, armed: null, self);
+    }
 
     /// <summary>Queues a job with a callback that runs (in the worker) with the job once it has ended done,
     /// instead of the job going to <see cref="Done"/>.</summary>
@@ -309,7 +324,11 @@ public sealed partial class Pool : IDisposable
     /// <returns>The job's id.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="job"/> is null.</exception>
     /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
-    public long Submit<TArg>(Action<TArg> job, TArg arg) => Accept(RentActionJob(Checked(job), arg), first: false);
+    public long Submit<TArg>(Action<TArg> job, TArg arg)
+    {
+        Worker? self = OwnWorker();
+        return TryAccept(RentActionJob(Checked(job), arg, self), first: false, wait: true, armed: null, self);
+    }
 
     /// <summary>Queues a job with an argument that produces a result.</summary>
     /// <typeparam name="TArg">The argument type.</typeparam>
@@ -396,7 +415,8 @@ public sealed partial class Pool : IDisposable
     /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
     public bool TrySubmit(Action job, out long id)
     {
-        id = TryAccept(RentActionJob(Checked(job)), first: false, wait: false);
+        Worker? self = OwnWorker();
+        id = TryAccept(RentActionJob(Checked(job), self), first: false, wait: false, armed: null, self);
         return id != 0;
     }
 
@@ -409,14 +429,14 @@ public sealed partial class Pool : IDisposable
     /// is elsewhere waits in the store buffer while a load would stall. (A chain linked through the jobs themselves
     /// measured slower than allocating: each step of the walk waited for one such line.) Hence arrays, and no type
     /// check on the jobs taken from them.</remarks>
-    private ActionJob RentActionJob(Action action)
+    private ActionJob RentActionJob(Action action, Worker? self)
     {
         if (!_reuse)
         {
             return new ActionJob(action, null);
         }
 
-        ActionJob? job = OnOwnWorker() ? WorkerSpares<ActionJob>.Take() : _spares is null ? null : TakeSpare();
+        ActionJob? job = self is not null ? WorkerSpares<ActionJob>.Take() : _spares is null ? null : TakeSpare();
         if (job is null)
         {
             return new ActionJob(action, null) { Recyclable = true };
@@ -426,16 +446,16 @@ public sealed partial class Pool : IDisposable
         return job;
     }
 
-    /// <summary>As <see cref="RentActionJob(Action)"/> for a job with an argument: only a worker reuses these, the
+    /// <summary>As <see cref="RentActionJob(Action, Worker?)"/> for a job with an argument: only a worker reuses these, the
     /// ones it ended itself.</summary>
-    private ActionJob<TArg> RentActionJob<TArg>(Action<TArg> action, TArg arg)
+    private ActionJob<TArg> RentActionJob<TArg>(Action<TArg> action, TArg arg, Worker? self)
     {
         if (!_reuse)
         {
             return new ActionJob<TArg>(action, arg, null);
         }
 
-        ActionJob<TArg>? job = OnOwnWorker() ? WorkerSpares<ActionJob<TArg>>.Take() : null;
+        ActionJob<TArg>? job = self is not null ? WorkerSpares<ActionJob<TArg>>.Take() : null;
         if (job is null)
         {
             return new ActionJob<TArg>(action, arg, null) { Recyclable = true };
@@ -445,7 +465,8 @@ public sealed partial class Pool : IDisposable
         return job;
     }
 
-    private bool OnOwnWorker() => t_worker is { } self && self.Pool == this;
+    /// <summary>The calling thread's worker if it is one of this pool's workers, else null (one thread-static read).</summary>
+    private Worker? OwnWorker() => t_worker is { } self && self.Pool == this ? self : null;
 
     /// <summary>How many reused jobs the calling thread has taken from pools' spares (for tests).</summary>
     internal static long ReusedByThisThread => t_spares?.Taken ?? 0;
@@ -547,14 +568,13 @@ public sealed partial class Pool : IDisposable
     /// <summary>Registers and queues a job; its id, or 0 if it was refused because the queue was full and
     /// <paramref name="wait"/> is false. The id is read before the job is queued: once a worker has taken the job, its
     /// cache line belongs to that worker's core, and reading it again here would pull it back.</summary>
-    private long TryAccept(PoolJob job, bool first, bool wait, TokenJob? armed = null)
-    {
-        Worker? self = t_worker;
-        if (self is not null && self.Pool != this)
-        {
-            self = null; // a worker of another pool submits like any outside thread
-        }
+    private long TryAccept(PoolJob job, bool first, bool wait, TokenJob? armed = null) =>
+        TryAccept(job, first, wait, armed, OwnWorker()); // a worker of another pool submits like any outside thread
 
+    /// <summary>As <see cref="TryAccept(PoolJob, bool, bool, TokenJob?)"/>, for a caller that has looked up
+    /// <see cref="OwnWorker"/> already.</summary>
+    private long TryAccept(PoolJob job, bool first, bool wait, TokenJob? armed, Worker? self)
+    {
         bool registered = Register(job, self, out long id);
         if (Volatile.Read(ref _stopping) != 0)
         {
@@ -701,6 +721,15 @@ public sealed partial class Pool : IDisposable
         {
             if (Volatile.Read(ref _hot.Waking) == 0 && Interlocked.CompareExchange(ref _hot.Waking, 1, 0) == 0)
             {
+                if (t_worker is { } waker && waker.Pool == this)
+                {
+                    waker.Wakes++;
+                }
+                else
+                {
+                    Interlocked.Increment(ref _outsideWakes);
+                }
+
                 _parking.Release();
             }
 
@@ -1040,9 +1069,16 @@ public sealed partial class Pool : IDisposable
 
         // While polling, look at our own queue's head slot before dequeuing: a dequeue from an empty queue reads the
         // enqueue index, whose cache line the submitters write on every job.
-        if ((!polling || _ownQueue is null || _ownQueue.MayHaveItems) && _queue.TryDequeue(out PoolJob? queued))
+        if ((!polling || _ownQueue is null || _ownQueue.MayHaveItems) && TakeQueued(self, out PoolJob? queued))
         {
-            if (self.Batch is not null)
+            self.QueueTakes++;
+
+            // A batch only while other workers take from the queue too: it saves them the contended claims on its
+            // head, and costs the batch's owner a deque push and pop (with its fence) per job. A worker that is the
+            // queue's only consumer takes one job at a time (pool.md section 3: 24 against 36 ns per job on 2 cores).
+            // Except in a pool of one worker: taking single jobs, it kept up with the submitter on the 16-core machine
+            // and then polled the very slot the submitter was writing (130 against 87 ns per job).
+            if (self.Batch is not null && !(_batchOnlyWhenShared && self.Mark.Consecutive))
             {
                 TakeMore(self);
             }
@@ -1052,17 +1088,22 @@ public sealed partial class Pool : IDisposable
 
         // Steal, starting after ourselves so that thieves spread over victims.
         int n = Volatile.Read(ref _started);
+        self.StealScans++;
         for (int i = 1; i < n; i++)
         {
             Worker? victim = Volatile.Read(ref _workers[(self.Index + i) % n]);
             if (victim is not null && victim.Deque.TrySteal(out PoolJob? stolen))
             {
+                self.Steals++;
                 return stolen;
             }
         }
 
         return null;
     }
+
+    private bool TakeQueued(Worker self, [MaybeNullWhen(false)] out PoolJob job) =>
+        _ownQueue is not null ? _ownQueue.TryDequeue(out job, ref self.Mark) : _queue.TryDequeue(out job);
 
     /// <summary>
     /// After a worker took a job from the submission queue: moves up to <see cref="PoolOptions.InjectionBatch"/> - 1
@@ -1084,10 +1125,13 @@ public sealed partial class Pool : IDisposable
         Interlocked.Increment(ref self.Transfers);
         PoolJob?[] batch = self.Batch!;
         int n = 0;
-        while (n < batch.Length && (_ownQueue is null || _ownQueue.MayHaveItems) && _queue.TryDequeue(out PoolJob? job))
+        while (n < batch.Length && (_ownQueue is null || _ownQueue.MayHaveItems) && TakeQueued(self, out PoolJob? job))
         {
-            batch[n++] = job;
+            // Without the covariance check of a store into an array of a class type (n < batch.Length above).
+            Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(batch), n++) = job;
         }
+
+        self.QueueTakes += n;
 
         for (int i = n - 1; i >= 0; i--)
         {
@@ -1317,6 +1361,7 @@ public sealed partial class Pool : IDisposable
                 // Going to sleep: hand over the ended ids counted for the id table, and the ids of our block that we
                 // will not hand out, so that their chunks can go.
                 Settle(self);
+                self.Parks++;
                 _parking.Wait();
                 Interlocked.Decrement(ref _hot.Idle);
 
@@ -1384,7 +1429,7 @@ public sealed partial class Pool : IDisposable
         }
     }
 
-    [StructLayout(LayoutKind.Explicit, Size = 3 * CacheLine.Size)]
+    [StructLayout(LayoutKind.Explicit, Size = 4 * CacheLine.Size)]
     private struct HotCounters
     {
         // Written by submitters.
@@ -1392,8 +1437,11 @@ public sealed partial class Pool : IDisposable
 
         // Written by workers as they go idle and wake; read by submitters.
         [FieldOffset(2 * CacheLine.Size)] public int Idle;
-        [FieldOffset((2 * CacheLine.Size) + 4)] public int Searching;
-        [FieldOffset((2 * CacheLine.Size) + 8)] public int Waking;
+        [FieldOffset((2 * CacheLine.Size) + 4)] public int Waking;
+
+        // Written by workers as they start and stop searching, and read by every submission first: on a line of its
+        // own, so that workers going idle and waking do not take it from the submitters' caches.
+        [FieldOffset(3 * CacheLine.Size)] public int Searching;
     }
 
     private sealed class SpareCache
@@ -1436,6 +1484,17 @@ public sealed partial class Pool : IDisposable
         }
         public long Failed;
         public bool Busy;
+
+        // Diagnostics, written by the owner only (see Pool.Diagnostics): parks, wake-ups this worker issued, looks at
+        // the other deques, jobs stolen, jobs taken from the submission queue.
+        public long Parks;
+        public long Wakes;
+        public long StealScans;
+        public long Steals;
+        public long QueueTakes;
+
+        // Where this worker's last take from the default queue was (see FindWork).
+        public DequeueMark Mark;
 
 
         // Room for the jobs a worker takes from the submission queue after the one it runs (null: no batching), and

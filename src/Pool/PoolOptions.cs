@@ -87,6 +87,11 @@ public sealed class PoolOptions
     /// go to its own deque, where idle workers steal them). 1 turns batching off; internal, for measurements.</summary>
     internal int InjectionBatch { get; set; } = Pool.DefaultInjectionBatch;
 
+    /// <summary>With the default queue and more than one worker, a worker takes a batch only when another worker took a
+    /// job from the queue since its own last one (true), or whenever a job more waits (false); internal, for
+    /// measurements.</summary>
+    internal bool BatchOnlyWhenShared { get; set; } = true;
+
     /// <summary>A copy (every setting is a value or an immutable reference), so that later changes to the caller's
     /// options do not reach the pool.</summary>
     internal PoolOptions Clone() => (PoolOptions)MemberwiseClone();

@@ -111,16 +111,38 @@ public sealed class UnboundedMpmcQueue<T> : IMpmcQueue<T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryDequeue([MaybeNullWhen(false)] out T item) => _queue.TryDequeue(out item);
 
+    /// <summary>As <see cref="TryDequeue(out T)"/>, and tells whether the item taken came right after the one this
+    /// caller took last (no other consumer took one in between): see <see cref="DequeueMark"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryDequeue([MaybeNullWhen(false)] out T item, ref DequeueMark mark) => _queue.TryDequeue(out item, ref mark);
+
     /// <summary>Segments allocated since construction (the first one included); for tests and diagnostics.</summary>
     internal long SegmentsAllocated => _queue.SegmentsAllocated;
 
     /// <summary>
     /// A cheap look for pollers: false when the next slot at the head holds nothing published. Unlike
-    /// <see cref="IsEmpty"/> and <see cref="TryDequeue"/> it never reads the enqueue index, whose cache line the
+    /// <see cref="IsEmpty"/> and <see cref="TryDequeue(out T)"/> it never reads the enqueue index, whose cache line the
     /// producers write on every enqueue. Not linearizable (false while an enqueue is in flight); callers must
-    /// confirm "empty" with <see cref="TryDequeue"/> before acting on it.
+    /// confirm "empty" with <see cref="TryDequeue(out T)"/> before acting on it.
     /// </summary>
     internal bool MayHaveItems => _queue.MayHaveItems;
+}
+
+/// <summary>
+/// A consumer's note of where its last dequeue was (see <see cref="UnboundedMpmcQueue{T}"/>'s internal
+/// <c>TryDequeue(out T, ref DequeueMark)</c>): the pool's workers take a batch of jobs only when other workers take
+/// from the queue too, and single jobs while they are its only consumer.
+/// </summary>
+internal struct DequeueMark
+{
+    /// <summary>The segment of the last dequeue (compared by identity only).</summary>
+    public object? Segment;
+
+    /// <summary>The dequeue word after the last dequeue.</summary>
+    public long Word;
+
+    /// <summary>Whether the last dequeue came right after the one before it.</summary>
+    public bool Consecutive;
 }
 
 /// <summary>
@@ -349,10 +371,34 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
     /// <summary>The fast path, as for <see cref="Enqueue"/>: the head slot published, read, and claimed with one CAS;
     /// everything else out of line.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryDequeue([MaybeNullWhen(false)] out T item)
+    public bool TryDequeue([MaybeNullWhen(false)] out T item) =>
+        TryDequeueFast(out item, out _, out _) || TryDequeueSlow(out item);
+
+    /// <summary>As <see cref="TryDequeue(out T)"/>, keeping the caller's <paramref name="mark"/>: whether the item taken
+    /// came right after the caller's previous one. Only the fast path can tell; the slow path says no.</summary>
+    public bool TryDequeue([MaybeNullWhen(false)] out T item, ref DequeueMark mark)
     {
-        Segment seg = Volatile.Read(ref _head);
-        long word = Volatile.Read(ref seg.Words.Head);
+        if (TryDequeueFast(out item, out Segment seg, out long word))
+        {
+            mark.Consecutive = ReferenceEquals(mark.Segment, seg) && mark.Word == word;
+            mark.Segment = seg;
+            mark.Word = word + 1;
+            return true;
+        }
+
+        mark.Consecutive = false;
+        mark.Segment = null;
+        return TryDequeueSlow(out item);
+    }
+
+    /// <summary>The fast path of a dequeue: the head segment's next slot is published, and our claim of it wins. False
+    /// for everything else (the slow path decides). <paramref name="seg"/> and <paramref name="word"/> are the segment
+    /// and the dequeue word claimed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryDequeueFast([MaybeNullWhen(false)] out T item, out Segment seg, out long word)
+    {
+        seg = Volatile.Read(ref _head);
+        word = Volatile.Read(ref seg.Words.Head);
         long h = Ticket(word);
 
         // As in TryDequeueSlow: with the head re-read, `word` belongs to a life in which seg is linked and is the
@@ -374,7 +420,8 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
             }
         }
 
-        return TryDequeueSlow(out item);
+        item = default;
+        return false;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

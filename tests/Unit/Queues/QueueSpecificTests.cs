@@ -226,4 +226,52 @@ public class QueueSpecificTests
         GC.WaitForPendingFinalizers();
         Assert.False(weak.IsAlive);
     }
+
+    [Fact]
+    public void DequeueMarkTellsWhetherAnotherConsumerTookAnItemInBetween()
+    {
+        // Segments of 4, so that the marks cross segment boundaries too.
+        var q = new UnboundedMpmcQueue<int>(4);
+        for (int i = 0; i < 20; i++)
+        {
+            q.Enqueue(i);
+        }
+
+        var mine = default(DequeueMark);
+        var other = default(DequeueMark);
+        Assert.True(q.TryDequeue(out int a, ref mine));
+        Assert.Equal(0, a);
+        Assert.False(mine.Consecutive); // no earlier dequeue of this caller
+
+        Assert.True(q.TryDequeue(out int b, ref mine));
+        Assert.Equal(1, b);
+        Assert.True(mine.Consecutive);
+
+        Assert.True(q.TryDequeue(out int c, ref other));
+        Assert.Equal(2, c);
+        Assert.True(q.TryDequeue(out int d, ref mine));
+        Assert.Equal(3, d);
+        Assert.False(mine.Consecutive); // the other consumer took 2
+
+        // The plain TryDequeue is another consumer as well.
+        Assert.True(q.TryDequeue(out int e));
+        Assert.Equal(4, e);
+        Assert.True(q.TryDequeue(out int f, ref mine));
+        Assert.Equal(5, f);
+        Assert.False(mine.Consecutive);
+
+        // Runs of one consumer, across segments: every dequeue after the first of a run is consecutive, except where the
+        // slow path took it (at a segment's start); items keep their order.
+        int expected = 6;
+        int consecutive = 0;
+        while (q.TryDequeue(out int g, ref mine))
+        {
+            Assert.Equal(expected++, g);
+            consecutive += mine.Consecutive ? 1 : 0;
+        }
+
+        Assert.Equal(20, expected);
+        Assert.InRange(consecutive, 7, 13);
+        Assert.False(mine.Consecutive); // the last call found the queue empty
+    }
 }

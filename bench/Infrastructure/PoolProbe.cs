@@ -1,0 +1,448 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using FastThreadPool.Primitives;
+
+namespace FastThreadPool.Benchmarks.Infrastructure;
+
+/// <summary>
+/// Where the time of the <c>submit</c> case goes: the case taken apart, in interleaved rounds (every configuration once
+/// per round, in an order that rotates). It separates what the pool costs from what the benchmark's own completion
+/// count costs, and the submitting thread from the workers:
+/// <list type="bullet">
+/// <item><description>completion by one shared countdown (what the headline case does: every job decrements one
+/// counter) against per-thread counts (every job increments a counter that only its own thread writes; the submitter
+/// sums them);</description></item>
+/// <item><description>the pool with 1, 2, 4, 8 and cores workers, and <c>ThreadPool</c>; with cores workers also batches
+/// of 1 and 32 jobs, and batches whenever a job more waits (the default takes a batch only while other workers take
+/// from the queue too); the pool's scheduling counts per 1,000 jobs (parks, wake-ups by workers and by other threads,
+/// looks at other workers' deques, steals, jobs taken from the submission queue);</description></item>
+/// <item><description>the submitter's own loop (ns per job until its last <c>Submit</c> returned), and the same loop
+/// into a pool whose one worker is held busy (nobody dequeues while it runs: the submitter alone);</description></item>
+/// <item><description>submit with results: <c>ThreadPool</c> jobs enqueuing into a <c>ConcurrentQueue</c> against
+/// <c>Submit(Func)</c> with the <c>Done</c> queue, every result summed by the caller;</description></item>
+/// <item><description>the floor of a shared countdown: 2 and cores - 1 threads decrementing one counter.</description></item>
+/// </list>
+/// Run: <c>dotnet run -c Release --project bench -- pool-probe [--seconds N] [--only TEXT] [--out DIR]</c> (<c>--only</c>
+/// keeps the configurations whose name contains TEXT); writes <c>pool-probe.md</c> and <c>pool-probe.json</c>.
+/// </summary>
+public static class PoolProbe
+{
+    private const int Jobs = 100_000;
+
+    /// <summary>One configuration's figures over the kept rounds.</summary>
+    public sealed record Result(string Name, int Rounds, double MedianNs, double P25Ns, double P75Ns, double MedianSubmitLoopNs, string Counts);
+
+    private sealed class Config(string name, Func<(double Total, double Loop)> run, Pool? pool = null)
+    {
+        public string Name { get; } = name;
+        public Func<(double Total, double Loop)> Run { get; } = run;
+        public Pool? Pool { get; } = pool;
+        public List<double> Totals { get; } = [];
+        public List<double> Loops { get; } = [];
+        public long Jobs;
+        public (long Parks, long WorkerWakes, long OutsideWakes, long StealScans, long Steals, long QueueTakes) Counts;
+
+        public string CountsPer1000()
+        {
+            if (Pool is null || Jobs == 0)
+            {
+                return "";
+            }
+
+            double k = 1000.0 / Jobs;
+            return string.Create(CultureInfo.InvariantCulture,
+                $"parks {Counts.Parks * k:F1}, wakes {Counts.WorkerWakes * k:F1} + {Counts.OutsideWakes * k:F1}, scans {Counts.StealScans * k:F0}, steals {Counts.Steals * k:F0}, queue takes {Counts.QueueTakes * k:F0}");
+        }
+    }
+
+    // ---- completion schemes ----
+
+    private sealed class Countdown : IThreadPoolWorkItem
+    {
+        public int Remaining;
+        public readonly ManualResetEventSlim Done = new(false);
+
+        public void Reset()
+        {
+            Remaining = Jobs;
+            Done.Reset();
+        }
+
+        public void Execute()
+        {
+            if (Interlocked.Decrement(ref Remaining) == 0)
+            {
+                Done.Set();
+            }
+        }
+
+        public void Wait() => Done.Wait();
+    }
+
+    // A counter written by one thread only, on its own cache lines.
+    private sealed class Stripe
+    {
+#pragma warning disable CS0169, IDE0051 // padding
+        private long _p0, _p1, _p2, _p3, _p4, _p5, _p6, _p7;
+#pragma warning restore CS0169, IDE0051
+        public long Count;
+#pragma warning disable CS0169, IDE0051
+        private long _q0, _q1, _q2, _q3, _q4, _q5, _q6, _q7;
+#pragma warning restore CS0169, IDE0051
+    }
+
+    private sealed class PerThread : IThreadPoolWorkItem
+    {
+        [ThreadStatic]
+        private static Stripe? t_stripe;
+
+        private static readonly object s_gate = new();
+        private static Stripe[] s_stripes = [];
+        private long _target;
+
+        private static Stripe Register()
+        {
+            var s = new Stripe();
+            lock (s_gate)
+            {
+                s_stripes = [.. s_stripes, s];
+            }
+
+            return t_stripe = s;
+        }
+
+        private static long Sum()
+        {
+            long sum = 0;
+            foreach (Stripe s in Volatile.Read(ref s_stripes))
+            {
+                sum += Volatile.Read(ref s.Count);
+            }
+
+            return sum;
+        }
+
+        public void Reset() => _target = Sum() + Jobs;
+
+        public void Execute()
+        {
+            Stripe s = t_stripe ?? Register();
+            Volatile.Write(ref s.Count, s.Count + 1);
+        }
+
+        public void Wait()
+        {
+            var spinner = new SpinWait();
+            while (Sum() < _target)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+            }
+        }
+    }
+
+    /// <summary>Runs the rounds for <paramref name="duration"/> (after 3 warm-up rounds) and writes the files.</summary>
+    public static IReadOnlyList<Result> Run(TimeSpan duration, string directory, string? only = null)
+    {
+        int cores = Environment.ProcessorCount;
+        var pools = new List<Pool>();
+        Pool MakePool(PoolOptions options)
+        {
+            options.KeepDone = false;
+            var p = new Pool(options);
+            pools.Add(p);
+            return p;
+        }
+
+        var countdown = new Countdown();
+        var perThread = new PerThread();
+        var configs = new List<Config>
+        {
+            new("ThreadPool, shared countdown", () => Time(countdown.Reset, i => ThreadPool.UnsafeQueueUserWorkItem(countdown, false), countdown.Wait)),
+            new("ThreadPool, per-thread counts", () => Time(perThread.Reset, i => ThreadPool.UnsafeQueueUserWorkItem(perThread, false), perThread.Wait)),
+        };
+
+        configs.Add(Counted($"Pool {cores} workers, shared countdown", MakePool(new PoolOptions { MaxWorkers = cores }), countdown.Reset, countdown.Execute, countdown.Wait));
+        configs.Add(Counted($"Pool {cores} workers, shared countdown, batch always", MakePool(new PoolOptions { MaxWorkers = cores, BatchOnlyWhenShared = false }), countdown.Reset, countdown.Execute, countdown.Wait));
+        foreach (int w in new[] { 1, 2, 4, 8, cores }.Where(w => w >= 1 && w <= cores).Distinct())
+        {
+            configs.Add(Counted($"Pool {w} workers", MakePool(new PoolOptions { MaxWorkers = w }), perThread.Reset, perThread.Execute, perThread.Wait));
+            if (w > 1 && w < cores)
+            {
+                configs.Add(Counted($"Pool {w} workers, batch always", MakePool(new PoolOptions { MaxWorkers = w, BatchOnlyWhenShared = false }), perThread.Reset, perThread.Execute, perThread.Wait));
+            }
+        }
+
+        (string Name, Action<PoolOptions> Set)[] variants =
+        [
+            ("batch 1", o => o.InjectionBatch = 1),
+            ("batch 32", o => o.InjectionBatch = 32),
+            ("batch always", o => o.BatchOnlyWhenShared = false),
+        ];
+        foreach ((string name, Action<PoolOptions> set) in variants)
+        {
+            var o = new PoolOptions { MaxWorkers = cores };
+            set(o);
+            configs.Add(Counted($"Pool {cores} workers, {name}", MakePool(o), perThread.Reset, perThread.Execute, perThread.Wait));
+        }
+
+        // The submitter alone: the pool's one worker is held by a gate job while the jobs are submitted.
+        Pool gated = MakePool(new PoolOptions { MaxWorkers = 1 });
+        {
+            Action up = perThread.Execute;
+            var gate = new ManualResetEventSlim(false);
+            configs.Add(new("Pool, submitter alone (worker held)", () =>
+            {
+                perThread.Reset();
+                gate.Reset();
+                var started = new ManualResetEventSlim(false);
+                gated.Submit(() =>
+                {
+                    started.Set();
+                    gate.Wait();
+                });
+                started.Wait();
+                long t0 = Stopwatch.GetTimestamp();
+                for (int i = 0; i < Jobs; i++)
+                {
+                    gated.Submit(up);
+                }
+
+                long t1 = Stopwatch.GetTimestamp();
+                gate.Set();
+                perThread.Wait();
+                gated.WaitIdle();
+                return (Ns(t0, t1), Ns(t0, t1));
+            }));
+        }
+
+        // Submit with results: the caller takes and sums every result.
+        var results = new ConcurrentQueue<long>();
+        var keeping = new Pool(new PoolOptions { MaxWorkers = cores });
+        pools.Add(keeping);
+        Func<int, long> square = static i => (long)i * i;
+        configs.Add(new("ThreadPool + ConcurrentQueue, results summed", () =>
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < Jobs; i++)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static s => s.Q.Enqueue((long)s.I * s.I), (Q: results, I: i), false);
+            }
+
+            long t1 = Stopwatch.GetTimestamp();
+            long sum = 0;
+            for (int taken = 0; taken < Jobs;)
+            {
+                if (results.TryDequeue(out long r))
+                {
+                    sum += r;
+                    taken++;
+                }
+                else
+                {
+                    Thread.SpinWait(20);
+                }
+            }
+
+            Check(sum);
+            return (Ns(t0, Stopwatch.GetTimestamp()), Ns(t0, t1));
+        }));
+        configs.Add(new("Pool.Submit + Done, results summed", () =>
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < Jobs; i++)
+            {
+                keeping.Submit(square, i);
+            }
+
+            long t1 = Stopwatch.GetTimestamp();
+            long sum = 0;
+            for (int taken = 0; taken < Jobs;)
+            {
+                if (keeping.Done.TryDequeue(out PoolJob? job))
+                {
+                    sum += job.GetResult<long>();
+                    taken++;
+                }
+                else
+                {
+                    Thread.SpinWait(20);
+                }
+            }
+
+            Check(sum);
+            return (Ns(t0, Stopwatch.GetTimestamp()), Ns(t0, t1));
+        }, keeping));
+
+        // The floor of a shared countdown: P threads decrementing one counter, ns per decrement (all threads together).
+        foreach (int p in new[] { 2, cores - 1 }.Where(p => p >= 2 && p <= cores).Distinct())
+        {
+            configs.Add(new($"floor: {p} threads decrementing one counter", () => SharedDecrements(p)));
+        }
+
+        if (only is not null)
+        {
+            configs.RemoveAll(c => !c.Name.Contains(only, StringComparison.Ordinal));
+        }
+
+        var rng = new Random(7);
+        var watch = Stopwatch.StartNew();
+        int round = 0;
+        int rttEvery = 20;
+        var roundTrips = new List<double>();
+        while (round < 3 || watch.Elapsed < duration + TimeSpan.FromSeconds(0))
+        {
+            if (round % rttEvery == 0)
+            {
+                roundTrips.Add(LineRoundTrip.Measure());
+            }
+
+            int offset = rng.Next(configs.Count);
+            for (int k = 0; k < configs.Count; k++)
+            {
+                Config c = configs[(offset + k) % configs.Count];
+                var before = c.Pool?.Diagnostics ?? default;
+                (double total, double loop) = c.Run();
+                if (round >= 3)
+                {
+                    c.Totals.Add(total / Jobs);
+                    c.Loops.Add(loop / Jobs);
+                    if (c.Pool is not null)
+                    {
+                        var after = c.Pool.Diagnostics;
+                        c.Jobs += Jobs;
+                        c.Counts = (c.Counts.Parks + after.Parks - before.Parks, c.Counts.WorkerWakes + after.WorkerWakes - before.WorkerWakes,
+                            c.Counts.OutsideWakes + after.OutsideWakes - before.OutsideWakes, c.Counts.StealScans + after.StealScans - before.StealScans,
+                            c.Counts.Steals + after.Steals - before.Steals, c.Counts.QueueTakes + after.QueueTakes - before.QueueTakes);
+                    }
+                }
+            }
+
+            round++;
+            if (round == 3)
+            {
+                watch.Restart();
+            }
+        }
+
+        foreach (Pool p in pools)
+        {
+            p.Dispose();
+        }
+
+        var list = configs.Select(c => new Result(c.Name, c.Totals.Count, Interleaved.Quantile(c.Totals, 0.5), Interleaved.Quantile(c.Totals, 0.25),
+            Interleaved.Quantile(c.Totals, 0.75), Interleaved.Quantile(c.Loops, 0.5), c.CountsPer1000())).ToList();
+        Write(list, roundTrips, directory);
+        return list;
+    }
+
+    private static Config Counted(string name, Pool pool, Action reset, Action job, Action wait) =>
+        new(name, () => Time(reset, i => pool.Submit(job), wait), pool);
+
+    private static void Check(long sum)
+    {
+        long expected = 0;
+        for (long i = 0; i < Jobs; i++)
+        {
+            expected += i * i;
+        }
+
+        if (sum != expected)
+        {
+            throw new InvalidOperationException($"results summed to {sum}, expected {expected}");
+        }
+    }
+
+    private static (double Total, double Loop) Time(Action reset, Action<int> submit, Action wait)
+    {
+        reset();
+        long t0 = Stopwatch.GetTimestamp();
+        for (int i = 0; i < Jobs; i++)
+        {
+            submit(i);
+        }
+
+        long t1 = Stopwatch.GetTimestamp();
+        wait();
+        long t2 = Stopwatch.GetTimestamp();
+        return (Ns(t0, t2), Ns(t0, t1));
+    }
+
+    private static double Ns(long from, long to) => (to - from) * 1e9 / Stopwatch.Frequency;
+
+    private static int s_shared;
+
+    private static (double Total, double Loop) SharedDecrements(int threads)
+    {
+        int each = Jobs / threads;
+        s_shared = each * threads;
+        using var start = new Barrier(threads + 1);
+        var workers = new Thread[threads];
+        for (int t = 0; t < threads; t++)
+        {
+            workers[t] = new Thread(() =>
+            {
+                start.SignalAndWait();
+                for (int i = 0; i < each; i++)
+                {
+                    Interlocked.Decrement(ref s_shared);
+                }
+            });
+            workers[t].Start();
+        }
+
+        start.SignalAndWait();
+        long t0 = Stopwatch.GetTimestamp();
+        foreach (Thread w in workers)
+        {
+            w.Join();
+        }
+
+        double ns = Ns(t0, Stopwatch.GetTimestamp()) * Jobs / (each * threads);
+        return (ns, double.NaN);
+    }
+
+    private static void Write(List<Result> results, List<double> roundTrips, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var md = new StringBuilder();
+        md.AppendLine("# Pool submit, taken apart (interleaved rounds)");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Summary.ThisMachine()}. {Jobs:N0} jobs per call from one submitting thread unless named; ns per job (floor rows: per decrement). Cache-line round trip: {string.Join(", ", roundTrips.Select(r => r.ToString("F0", CultureInfo.InvariantCulture)))} ns.");
+        md.AppendLine();
+        md.AppendLine("| configuration | rounds | median ns | 25th-75th | submit loop ns | per 1,000 jobs |");
+        md.AppendLine("|---|---:|---:|---:|---:|---|");
+        foreach (Result r in results)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"| {r.Name} | {r.Rounds} | {r.MedianNs:F2} | {r.P25Ns:F2}-{r.P75Ns:F2} | {(double.IsNaN(r.MedianSubmitLoopNs) ? "" : r.MedianSubmitLoopNs.ToString("F2", CultureInfo.InvariantCulture))} | {r.Counts} |");
+        }
+
+        File.WriteAllText(Path.Combine(directory, "pool-probe.md"), md.ToString());
+        File.WriteAllText(Path.Combine(directory, "pool-probe.json"), JsonSerializer.Serialize(new
+        {
+            machine = Summary.ThisMachine(),
+            cores = Environment.ProcessorCount,
+            line_round_trip_ns = roundTrips,
+            results = results.Select(r => new
+            {
+                name = r.Name,
+                rounds = r.Rounds,
+                median_ns = r.MedianNs,
+                p25_ns = r.P25Ns,
+                p75_ns = r.P75Ns,
+                submit_loop_ns = double.IsNaN(r.MedianSubmitLoopNs) ? (double?)null : r.MedianSubmitLoopNs,
+                counts_per_1000_jobs = r.Counts,
+            }),
+        }, new JsonSerializerOptions { WriteIndented = true }));
+        Console.Write(md.ToString());
+    }
+}
