@@ -49,7 +49,7 @@ public static class PoolProbe
         public List<double> Totals { get; } = [];
         public List<double> Loops { get; } = [];
         public long Jobs;
-        public (long Parks, long WorkerWakes, long OutsideWakes, long StealScans, long Steals, long QueueTakes) Counts;
+        public PoolDiagnostics Counts;
 
         public string CountsPer1000()
         {
@@ -60,7 +60,7 @@ public static class PoolProbe
 
             double k = 1000.0 / Jobs;
             return string.Create(CultureInfo.InvariantCulture,
-                $"parks {Counts.Parks * k:F1}, wakes {Counts.WorkerWakes * k:F1} + {Counts.OutsideWakes * k:F1}, scans {Counts.StealScans * k:F0}, steals {Counts.Steals * k:F0}, queue takes {Counts.QueueTakes * k:F0}");
+                $"parks {Counts.Parks * k:F1}, wakes {Counts.WorkerWakes * k:F1} + {Counts.OutsideWakes * k:F1}, scans {Counts.StealScans * k:F0}, steals {Counts.Steals * k:F0}, queue takes {Counts.QueueTakes * k:F0}, batches {Counts.Batches * k:F0}");
         }
     }
 
@@ -319,9 +319,7 @@ public static class PoolProbe
                     {
                         var after = c.Pool.Diagnostics;
                         c.Jobs += Jobs;
-                        c.Counts = (c.Counts.Parks + after.Parks - before.Parks, c.Counts.WorkerWakes + after.WorkerWakes - before.WorkerWakes,
-                            c.Counts.OutsideWakes + after.OutsideWakes - before.OutsideWakes, c.Counts.StealScans + after.StealScans - before.StealScans,
-                            c.Counts.Steals + after.Steals - before.Steals, c.Counts.QueueTakes + after.QueueTakes - before.QueueTakes);
+                        c.Counts += after - before;
                     }
                 }
             }

@@ -239,12 +239,14 @@ public sealed partial class Pool : IDisposable
         $"permits {_parking.CurrentCount}, parked {_parking.WaitingCount}, signaled {_parking.SignaledCount}, started {Volatile.Read(ref _started)}, alive {Alive}, " +
         $"busy {Busy}, queue empty {_queue.IsEmpty}, first {(Volatile.Read(ref _firstHead) is null ? "empty" : "has jobs")}, due {Volatile.Read(ref _dueCount)}";
 
-    /// <summary>Scheduling counts since the pool started, for measurements (the <c>pool-probe</c> benchmark mode): parks,
-    /// wake-ups issued by workers and by other threads, looks at other workers' deques, jobs stolen, and jobs taken from
-    /// the submission queue. Each worker writes its own; approximate while workers run.</summary>
-    internal (long Parks, long WorkerWakes, long OutsideWakes, long StealScans, long Steals, long QueueTakes) Diagnostics =>
-        (Sum(static w => Volatile.Read(ref w.Parks)), Sum(static w => Volatile.Read(ref w.Wakes)), Volatile.Read(ref _outsideWakes),
-         Sum(static w => Volatile.Read(ref w.StealScans)), Sum(static w => Volatile.Read(ref w.Steals)), Sum(static w => Volatile.Read(ref w.QueueTakes)));
+    /// <summary>Scheduling counts since the pool started, for measurements (the <c>pool-probe</c> benchmark mode) and
+    /// tests: parks, wake-ups issued by workers and by other threads, looks at other workers' deques, jobs stolen, jobs
+    /// taken from the submission queue, and batches (takes of more jobs into a worker's deque after the one it runs).
+    /// Each worker writes its own; approximate while workers run.</summary>
+    internal PoolDiagnostics Diagnostics =>
+        new(Sum(static w => Volatile.Read(ref w.Parks)), Sum(static w => Volatile.Read(ref w.Wakes)), Volatile.Read(ref _outsideWakes),
+            Sum(static w => Volatile.Read(ref w.StealScans)), Sum(static w => Volatile.Read(ref w.Steals)),
+            Sum(static w => Volatile.Read(ref w.QueueTakes)), Sum(static w => Volatile.Read(ref w.Batches)));
 
     // Per-worker counters, summed: a shared counter would move its cache line between the workers on every job.
     private long Sum(Func<Worker, long> counter)
@@ -1132,6 +1134,7 @@ public sealed partial class Pool : IDisposable
         }
 
         self.QueueTakes += n;
+        self.Batches += n > 0 ? 1 : 0;
 
         for (int i = n - 1; i >= 0; i--)
         {
@@ -1486,12 +1489,13 @@ public sealed partial class Pool : IDisposable
         public bool Busy;
 
         // Diagnostics, written by the owner only (see Pool.Diagnostics): parks, wake-ups this worker issued, looks at
-        // the other deques, jobs stolen, jobs taken from the submission queue.
+        // the other deques, jobs stolen, jobs taken from the submission queue, batches taken (beyond a first job).
         public long Parks;
         public long Wakes;
         public long StealScans;
         public long Steals;
         public long QueueTakes;
+        public long Batches;
 
         // Where this worker's last take from the default queue was (see FindWork).
         public DequeueMark Mark;
