@@ -1500,7 +1500,6 @@ public sealed partial class Pool : IDisposable
         // Where this worker's last take from the default queue was (see FindWork).
         public DequeueMark Mark;
 
-
         // Room for the jobs a worker takes from the submission queue after the one it runs (null: no batching), and
         // the count of such batches, odd while one is on its way into the deque.
         public readonly PoolJob?[]? Batch;
