@@ -1,7 +1,5 @@
 using System;
 using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Threading;
 using FastThreadPool.Primitives;
 using FastThreadPool.Primitives.Internal;
@@ -70,9 +68,8 @@ internal sealed class JobTable
 
         // Release: a canceller whose acquire read in Find sees the job sees it fully constructed. Submit returns the
         // id only after this store, so a Cancel of that id (by any thread that learned it) finds the job.
-        // Addressed without the array's checks: the index is masked to the chunk's fixed length, and the element type
-        // (an abstract class) would otherwise cost a covariance check on every store.
-        Volatile.Write(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk.Jobs), (nint)(id & (ChunkSize - 1))), job);
+        // Addressed without the array's checks: the index is masked to the chunk's fixed length.
+        Volatile.Write(ref Unchecked.At(chunk.Jobs, (nint)(id & (ChunkSize - 1))), job);
         return true;
     }
 

@@ -729,6 +729,7 @@ public sealed partial class Pool : IDisposable
                 }
                 else
                 {
+                    // A count only (for Diagnostics), orders nothing; atomic because any outside thread may add to it.
                     Interlocked.Increment(ref _outsideWakes);
                 }
 
@@ -1129,8 +1130,7 @@ public sealed partial class Pool : IDisposable
         int n = 0;
         while (n < batch.Length && (_ownQueue is null || _ownQueue.MayHaveItems) && TakeQueued(self, out PoolJob? job))
         {
-            // Without the covariance check of a store into an array of a class type (n < batch.Length above).
-            Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(batch), n++) = job;
+            Unchecked.At(batch, n++) = job; // n < batch.Length, checked above
         }
 
         self.QueueTakes += n;

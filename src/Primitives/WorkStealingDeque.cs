@@ -2,7 +2,6 @@ using System;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Threading;
 using FastThreadPool.Primitives.Internal;
 
@@ -199,10 +198,9 @@ internal struct ChaseLevDeque<T, THooks> where THooks : struct, IHooks
         public int Size => Items.Length;
 
         /// <summary>The slot of <paramref name="index"/>. The mask keeps it within the array (its length is Mask + 1,
-        /// both fixed at construction), so neither a bounds check nor, for a reference type, the array-covariance check
-        /// of <c>ref Items[i]</c> (a helper call: the array was created as a <c>T[]</c>, so it holds any T) is needed.</summary>
+        /// both fixed at construction), so it is addressed without the array's checks.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public ref T At(long index) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Items), (nint)(index & Mask));
+        public ref T At(long index) => ref Unchecked.At(Items, (nint)(index & Mask));
     }
 
     // Words.Head = top (thieves' end), Words.Tail = bottom (owner's end), each on its own cache lines.
