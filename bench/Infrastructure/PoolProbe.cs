@@ -24,7 +24,8 @@ namespace FastThreadPool.Benchmarks.Infrastructure;
 /// <item><description>the pool with 1, 2, 4, 8 and cores workers, and <c>ThreadPool</c>; with cores workers also batches
 /// of 1 and 32 jobs, and batches whenever a job more waits (the default takes a batch only while other workers take
 /// from the queue too); the pool's scheduling counts per 1,000 jobs (parks, wake-ups by workers and by other threads,
-/// looks at other workers' deques, steals, jobs taken from the submission queue);</description></item>
+/// looks at other workers' deques, steals, jobs taken from the submission queue); one worker taking single jobs,
+/// with either completion count;</description></item>
 /// <item><description>the submitter's own loop (ns per job until its last <c>Submit</c> returned), and the same loop
 /// into a pool whose one worker is held busy (nobody dequeues while it runs: the submitter alone);</description></item>
 /// <item><description>submit with results: <c>ThreadPool</c> jobs enqueuing into a <c>ConcurrentQueue</c> against
@@ -193,6 +194,12 @@ public static class PoolProbe
             set(o);
             configs.Add(Counted($"Pool {cores} workers, {name}", MakePool(o), perThread.Reset, perThread.Execute, perThread.Wait));
         }
+
+        // One worker taking single jobs (a pool of one batches by default; see Pool.FindWork), with either completion
+        // count, and the default one-worker pool with the shared countdown: what one busy worker costs against two.
+        configs.Add(Counted("Pool 1 workers, batch 1", MakePool(new PoolOptions { MaxWorkers = 1, InjectionBatch = 1 }), perThread.Reset, perThread.Execute, perThread.Wait));
+        configs.Add(Counted("Pool 1 workers, batch 1, shared countdown", MakePool(new PoolOptions { MaxWorkers = 1, InjectionBatch = 1 }), countdown.Reset, countdown.Execute, countdown.Wait));
+        configs.Add(Counted("Pool 1 workers, shared countdown", MakePool(new PoolOptions { MaxWorkers = 1 }), countdown.Reset, countdown.Execute, countdown.Wait));
 
         // The submitter alone: the pool's one worker is held by a gate job while the jobs are submitted.
         Pool gated = MakePool(new PoolOptions { MaxWorkers = 1 });

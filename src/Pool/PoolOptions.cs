@@ -63,7 +63,7 @@ public sealed class PoolOptions
     /// jobs of a one-worker pool never ends, and <see cref="Pool.WaitIdle()"/> there throws.</summary>
     public bool SynchronousContinuations { get; set; }
 
-    /// <summary>The most ended job objects the pool keeps for threads outside it to reuse (64 bytes each); 0, the
+    /// <summary>The most ended job objects the pool keeps for threads outside it to reuse (48 bytes each); 0, the
     /// default, keeps none for them.</summary>
     /// <remarks>
     /// <para>A pool with <see cref="KeepDone"/> false and no <see cref="DoneCallback"/> reuses the objects of jobs

@@ -153,6 +153,52 @@ public abstract class PoolTests
     }
 
     [Fact]
+    public void SubmitFirstJobsThatFailKeepTheirOrderAndTheirExceptions()
+    {
+        // A SubmitFirst job keeps its stack link and, once it has thrown, its exception in the same rarely made part
+        // of the job object: both must survive each other.
+        using var pool = Create(workers: 1);
+        using var gate = new ManualResetEventSlim();
+        var order = new ConcurrentQueue<string>();
+        BlockTheWorker(pool, gate);
+        pool.Submit(() => order.Enqueue("a"));
+        long first1 = pool.SubmitFirst(() => { order.Enqueue("first1"); throw new InvalidOperationException("first1"); });
+        pool.SubmitFirst(() => { order.Enqueue("first2"); return 2; });
+        long first3 = pool.SubmitFirst<int>(() => { order.Enqueue("first3"); throw new ArgumentException("first3"); });
+        gate.Set();
+        AssertConserved(pool);
+        Assert.Equal(new[] { "first3", "first2", "first1", "a" }, order.ToArray());
+        var failed = new Dictionary<long, Exception?>();
+        while (pool.Failed.TryDequeue(out PoolJob? job))
+        {
+            Assert.Equal(PoolJobStatus.Failed, job.Status);
+            failed[job.Id] = job.Exception;
+        }
+
+        Assert.Equal(2, failed.Count);
+        Assert.IsType<InvalidOperationException>(failed[first1]);
+        Assert.IsType<ArgumentException>(failed[first3]);
+    }
+
+    [Fact]
+    public void AJobWhoseDoneCallbackThrowsKeepsTheCallbacksExceptionAndRunsTheCallbackOnce()
+    {
+        using var pool = Create(workers: 1);
+        int calls = 0;
+        long id = pool.Submit(() => 7, job =>
+        {
+            Interlocked.Increment(ref calls);
+            Assert.Equal(7, job.GetResult<int>());
+            throw new FormatException("callback");
+        });
+        AssertConserved(pool);
+        Assert.True(pool.Failed.TryDequeue(out PoolJob? failed));
+        Assert.Equal(id, failed.Id);
+        Assert.IsType<FormatException>(failed.Exception);
+        Assert.Equal(1, calls);
+    }
+
+    [Fact]
     public void CancelStopsAQueuedJobButNotARunningOrFinishedOne()
     {
         using var pool = Create(workers: 1);
