@@ -36,6 +36,10 @@ public static class Interleaved
         new(typeof(PoolSubmitResultsBenchmarks), ["ThreadPoolQueue", "PoolSubmit", "TaskRun"]),
         new(typeof(PoolSubmit2Benchmarks), ["ThreadPoolQueue", "PoolSubmit"]),
         new(typeof(PoolNestedBenchmarks), ["ThreadPoolNested", "PoolNested"]),
+
+        // Not a hand-off case, but its rows allocate a new 4 MB array per call, whose page faults cost several times
+        // more in some minutes than in others (pool.md section 3): one row after another, they measure the minute.
+        new(typeof(PoolMapBenchmarks), ["ParallelForEach", "PoolMap"]),
     ];
 
     private sealed class Subject
