@@ -156,6 +156,41 @@ public class PoolScenarioTests
             }
         });
 
+    // 2d. Two workers, SubmitFirst jobs from two threads, some of which throw: a job keeps its stack link and, once it
+    // has thrown, its exception in one rarely made part of the job object, and a popper may read the link of a job
+    // that another worker has popped and run meanwhile. Each job runs once, and each thrown exception stays with its job.
+    [Fact]
+    public void SubmitFirstJobsThatThrowRunOnceAndKeepTheirExceptions() =>
+        Scenario.AssertNoBug(nameof(SubmitFirstJobsThatThrowRunOnceAndKeepTheirExceptions), () =>
+        {
+            FastThreadPool.Pool pool = Create(2);
+            var runs = new int[3];
+            long thrower0 = 0, thrower2 = 0;
+            Threads.Run(
+                () =>
+                {
+                    thrower0 = pool.SubmitFirst(() => { Interlocked.Increment(ref runs[0]); throw new InvalidOperationException("0"); });
+                    pool.SubmitFirst(() => { Interlocked.Increment(ref runs[1]); });
+                },
+                () => thrower2 = pool.SubmitFirst(() => { Interlocked.Increment(ref runs[2]); throw new ArgumentException("2"); }));
+            ShutdownAndCheck(pool);
+            for (int i = 0; i < runs.Length; i++)
+            {
+                Specification.Assert(runs[i] == 1, "job {0} ran {1} times", i, runs[i]);
+            }
+
+            Specification.Assert(pool.FailedCount == 2 && pool.DoneCount == 1, "failed {0}, done {1}", pool.FailedCount, pool.DoneCount);
+            int seen = 0;
+            while (pool.Failed.TryDequeue(out PoolJob? job))
+            {
+                seen++;
+                bool kept = job.Id == thrower0 ? job.Exception is InvalidOperationException : job.Id == thrower2 && job.Exception is ArgumentException;
+                Specification.Assert(kept, "job {0} failed with {1}", job.Id, job.Exception?.GetType().Name ?? "no exception");
+            }
+
+            Specification.Assert(seen == 2, "{0} jobs in Failed", seen);
+        });
+
     // 2c. A job that waits for the job queued after it: the second must not wait for the first to end (a worker
     // that takes a job while more is queued wakes or starts another).
     private static void BlockedJobAndTheNext(Fault faults)
