@@ -1220,8 +1220,10 @@ public sealed partial class Pool : IDisposable
         self.CountEnded(_table, job.Id);
         if (ok)
         {
-            Action<PoolJob>? callback = job.DoneCallback ?? _options.DoneCallback;
-            if (callback is not null && (job.DoneCallback is not null || job.Reported))
+            // Read once: the job keeps its callback in a shared field (PoolJob._extra), behind a type test.
+            Action<PoolJob>? own = job.DoneCallback;
+            Action<PoolJob>? callback = own ?? _options.DoneCallback;
+            if (callback is not null && (own is not null || job.Reported))
             {
                 try
                 {
