@@ -1126,11 +1126,19 @@ public sealed partial class Pool : IDisposable
         // Odd while jobs are on their way (taken, not yet in the deque): a worker about to end looks at this (see
         // NothingQueuedElsewhere). The increment is a full fence, so it is visible before the first dequeue below.
         Interlocked.Increment(ref self.Transfers);
-        PoolJob?[] batch = self.Batch!;
+        PoolJob[] batch = self.Batch!;
         int n = 0;
-        while (n < batch.Length && (_ownQueue is null || _ownQueue.MayHaveItems) && TakeQueued(self, out PoolJob? job))
+        if (_ownQueue is not null)
         {
-            Unchecked.At(batch, n++) = job; // n < batch.Length, checked above
+            // Our own queue claims the whole run with one CAS on its head, instead of one contended CAS per job.
+            n = _ownQueue.TryDequeueMany(batch, ref self.Mark);
+        }
+        else
+        {
+            while (n < batch.Length && TakeQueued(self, out PoolJob? job))
+            {
+                Unchecked.At(batch, n++) = job; // n < batch.Length, checked above
+            }
         }
 
         self.QueueTakes += n;
@@ -1138,8 +1146,8 @@ public sealed partial class Pool : IDisposable
 
         for (int i = n - 1; i >= 0; i--)
         {
-            self.Deque.Push(batch[i]!);
-            batch[i] = null;
+            self.Deque.Push(batch[i]);
+            batch[i] = null!;
         }
 
         // Release: the pushes above are visible to whoever reads the even count.
@@ -1504,7 +1512,7 @@ public sealed partial class Pool : IDisposable
 
         // Room for the jobs a worker takes from the submission queue after the one it runs (null: no batching), and
         // the count of such batches, odd while one is on its way into the deque.
-        public readonly PoolJob?[]? Batch;
+        public readonly PoolJob[]? Batch; // null between transfers
         public long Transfers;
 
         // Ended ids of one id-table chunk not yet handed to the table (see JobTable.Remove(long, int)).
@@ -1537,7 +1545,7 @@ public sealed partial class Pool : IDisposable
             Pool = pool;
             Index = index;
             Context = new WorkerContext(pool, index, name);
-            Batch = pool._options.InjectionBatch > 1 ? new PoolJob?[pool._options.InjectionBatch - 1] : null;
+            Batch = pool._options.InjectionBatch > 1 ? new PoolJob[pool._options.InjectionBatch - 1] : null;
             Thread = new Thread(() => pool.WorkerLoop(this));
         }
     }

@@ -116,6 +116,11 @@ public sealed class UnboundedMpmcQueue<T> : IMpmcQueue<T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool TryDequeue([MaybeNullWhen(false)] out T item, ref DequeueMark mark) => _queue.TryDequeue(out item, ref mark);
 
+    /// <summary>Takes up to <paramref name="into"/>.Length items with one claim (see the segmented queue's
+    /// <c>TryDequeueMany</c>); returns how many, in queue order. 0 does not mean empty: the caller falls back to
+    /// <see cref="TryDequeue(out T)"/>.</summary>
+    internal int TryDequeueMany(Span<T> into, ref DequeueMark mark) => _queue.TryDequeueMany(into, ref mark);
+
     /// <summary>Segments allocated since construction (the first one included); for tests and diagnostics.</summary>
     internal long SegmentsAllocated => _queue.SegmentsAllocated;
 
@@ -389,6 +394,80 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
         mark.Consecutive = false;
         mark.Segment = null;
         return TryDequeueSlow(out item);
+    }
+
+    /// <summary>
+    /// Takes up to <paramref name="into"/>.Length items from the head with one claim: the run of published slots at the
+    /// head of the head segment (stopping at the first slot not published and at the segment's end), read, then claimed
+    /// together by one CAS on the dequeue word. Returns how many were taken, in queue order; 0 when the head slot holds
+    /// nothing published, when the head segment is used up (the single dequeue moves on), or when the claim lost to
+    /// other consumers <paramref name="attempts"/> times. Keeps <paramref name="mark"/> as the single dequeue does.
+    /// </summary>
+    /// <remarks>Why it is linearizable: every slot of the run was seen Full by an acquire read and its item read after
+    /// it, before the claim; a slot of the current life changes only when its segment is recycled, which needs the
+    /// dequeue word past it, and a renewed segment has another life in its word, so the CAS succeeds only if no slot of
+    /// the run was taken or recycled in between. The CAS takes tickets h to h + n - 1 at one instant: n dequeues in a
+    /// row, each its own linearization point at that instant, in queue order.</remarks>
+    public int TryDequeueMany(Span<T> into, ref DequeueMark mark, int attempts = 2)
+    {
+        for (int attempt = 0; attempt < attempts; attempt++)
+        {
+            Segment seg = Volatile.Read(ref _head);
+            long word = Volatile.Read(ref seg.Words.Head);
+            long h = Ticket(word);
+
+            // As in TryDequeueFast: with the head re-read, `word` belongs to a life in which seg is the head, or to an
+            // older one, and then the CAS fails.
+            if (Volatile.Read(ref _head) != seg || h >= _size)
+            {
+                break;
+            }
+
+            int limit = (int)Math.Min(into.Length, _size - h);
+            bool broken = THooks.Faults.Has(Fault.BatchWithoutLookingAtEachSlot);
+            if (broken)
+            {
+                // The fault: as many slots as tickets handed out, taken as published once the first one is.
+                limit = (int)Math.Min(limit, Math.Max(0, Ticket(Volatile.Read(ref seg.Words.Tail)) - h));
+            }
+
+            int n = 0;
+            while (n < limit)
+            {
+                ref Slot slot = ref seg.Slots[h + n];
+
+                // Acquire: pairs with the producer's release store of Full, so its item write is visible. A skipped slot
+                // ends the run (the single dequeue steps over it).
+                if ((n == 0 || !broken) && Volatile.Read(ref slot.State) != Full)
+                {
+                    break;
+                }
+
+                THooks.Interleave();
+                into[n++] = slot.Item;
+            }
+
+            if (n == 0)
+            {
+                break;
+            }
+
+            // The claim of all n, and the linearization point of the n dequeues.
+            if (Interlocked.CompareExchange(ref seg.Words.Head, word + n, word) == word)
+            {
+                mark.Consecutive = ReferenceEquals(mark.Segment, seg) && mark.Word == word;
+                mark.Segment = seg;
+                mark.Word = word + n;
+                return n;
+            }
+
+            // Lost: another consumer took some of them. Drop what we read (it may hold references the caller would keep).
+            into[..n].Clear();
+        }
+
+        mark.Consecutive = false;
+        mark.Segment = null;
+        return 0;
     }
 
     /// <summary>The fast path of a dequeue: the head segment's next slot is published, and our claim of it wins. False

@@ -71,6 +71,10 @@ internal enum Fault
     /// <summary>Pool: the outstanding count reads the submitted count before the ended counts, so a job that submits
     /// another and ends between the two reads makes the pool look idle while the other is queued.</summary>
     ReadSubmittedBeforeEnded = 1 << 15,
+
+    /// <summary>Unbounded queue: a batch dequeue looks at the first slot's state only and takes the slots after it
+    /// as published, so it can read a slot that a producer has claimed but not yet written.</summary>
+    BatchWithoutLookingAtEachSlot = 1 << 16,
 }
 
 /// <summary>

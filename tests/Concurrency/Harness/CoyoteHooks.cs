@@ -27,6 +27,14 @@ internal readonly struct ReadItemAfterClaimHooks : IHooks
     public static void Interleave() => SchedulingPoint.Interleave();
 }
 
+/// <summary>Coyote hooks with <see cref="Fault.BatchWithoutLookingAtEachSlot"/> switched on.</summary>
+internal readonly struct BatchWithoutLookingAtEachSlotHooks : IHooks
+{
+    public static Fault Faults => Fault.BatchWithoutLookingAtEachSlot;
+
+    public static void Interleave() => SchedulingPoint.Interleave();
+}
+
 /// <summary>Coyote hooks with <see cref="Fault.PopReadsTopFirst"/> switched on.</summary>
 internal readonly struct PopReadsTopFirstHooks : IHooks
 {

@@ -36,4 +36,11 @@ internal sealed class HookedUnboundedQueue<THooks> : IMpmcQueue<string> where TH
     }
 
     public bool TryDequeue([MaybeNullWhen(false)] out string item) => _queue.TryDequeue(out item);
+
+    /// <summary>The batch dequeue (one claim for a run of published slots).</summary>
+    public int TryDequeueMany(string[] into)
+    {
+        DequeueMark mark = default;
+        return _queue.TryDequeueMany(into, ref mark);
+    }
 }

@@ -19,7 +19,11 @@ internal static class QueueScenarios
     /// every successfully enqueued item must have been dequeued exactly once, in per-producer order within each
     /// consumer.
     /// </summary>
-    public static void ProducersConsumers(IMpmcQueue<string> queue, int producers, int perProducer, int consumers, int consumerAttempts)
+    /// <remarks>With <paramref name="takeMany"/>, consumers alternate a batch dequeue (into an array of
+    /// <paramref name="batch"/> slots; it returns how many it took) with a single dequeue. A batch must hold no null, and
+    /// its items join the consumer's list in the order the batch gave them, so the exactly-once and per-producer order
+    /// checks cover the batch claim too.</remarks>
+    public static void ProducersConsumers(IMpmcQueue<string> queue, int producers, int perProducer, int consumers, int consumerAttempts, Func<string[], int>? takeMany = null, int batch = 3)
     {
         var enqueued = new List<string>[producers];
         var taken = new List<string>[consumers + 1];
@@ -53,8 +57,22 @@ internal static class QueueScenarios
             taken[id] = new List<string>();
             threads.Add(new Thread(() =>
             {
+                var buffer = new string[batch];
                 for (int attempt = 0; attempt < consumerAttempts; attempt++)
                 {
+                    if (takeMany is not null && attempt % 2 == 0)
+                    {
+                        int n = takeMany(buffer);
+                        Specification.Assert(n >= 0 && n <= batch, "a batch of {0} items", n);
+                        for (int i = 0; i < n; i++)
+                        {
+                            Specification.Assert(buffer[i] is not null, "dequeued null in a batch: a slot was read before it was written or after it was recycled");
+                            taken[id].Add(buffer[i]);
+                        }
+
+                        continue;
+                    }
+
                     if (queue.TryDequeue(out string? item))
                     {
                         Specification.Assert(item is not null, "dequeued null: a slot was read before it was written or after it was recycled");

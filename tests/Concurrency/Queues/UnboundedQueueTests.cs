@@ -36,4 +36,38 @@ public class UnboundedQueueTests
         Scenario.AssertFindsBug(nameof(FindsReadItemAfterClaim),
             () => QueueScenarios.ProducersConsumers(new HookedUnboundedQueue<ReadItemAfterClaimHooks>(2), producers: 1, perProducer: 5, consumers: 2, consumerAttempts: 3),
             "dequeued");
+
+    // Batch dequeues (one claim for a run of published slots) against producers and single dequeues: runs cut short by
+    // an unpublished slot, by the segment's end (segments of 2, batches of 3) and by a lost claim.
+    [Fact]
+    public void BatchClaimsAcrossSegments()
+    {
+        Scenario.AssertNoBug(nameof(BatchClaimsAcrossSegments), () =>
+        {
+            var queue = new HookedUnboundedQueue<CoyoteHooks>(2);
+            QueueScenarios.ProducersConsumers(queue, producers: 2, perProducer: 3, consumers: 2, consumerAttempts: 4, takeMany: queue.TryDequeueMany);
+        });
+    }
+
+    [Fact]
+    public void BatchClaimsWithRecycling()
+    {
+        Scenario.AssertNoBug(nameof(BatchClaimsWithRecycling), () =>
+        {
+            var queue = new HookedUnboundedQueue<CoyoteHooks>(4, spareSegments: 2);
+            QueueScenarios.ProducersConsumers(queue, producers: 1, perProducer: 7, consumers: 2, consumerAttempts: 4, takeMany: queue.TryDequeueMany, batch: 4);
+        });
+    }
+
+    // The broken batch takes as many slots as tickets were handed out once the first is published: a slot whose
+    // producer has its ticket but has not written it is read as null.
+    [Fact]
+    public void FindsBatchWithoutLookingAtEachSlot()
+    {
+        Scenario.AssertFindsBug(nameof(FindsBatchWithoutLookingAtEachSlot), () =>
+        {
+            var queue = new HookedUnboundedQueue<BatchWithoutLookingAtEachSlotHooks>(4);
+            QueueScenarios.ProducersConsumers(queue, producers: 2, perProducer: 2, consumers: 1, consumerAttempts: 3, takeMany: queue.TryDequeueMany);
+        }, "dequeued null|lost items|dequeued twice");
+    }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 using FastThreadPool.Primitives;
 using FastThreadPool.Primitives.Internal;
@@ -225,6 +226,118 @@ public class QueueSpecificTests
         GC.Collect();
         GC.WaitForPendingFinalizers();
         Assert.False(weak.IsAlive);
+    }
+
+    [Theory]
+    [InlineData(2, 1)]
+    [InlineData(4, 8)]
+    [InlineData(64, 1)]
+    [InlineData(1024, 1)]
+    public void UnboundedBatchDequeueMatchesASequentialQueue(int segmentSize, int spares)
+    {
+        var q = new UnboundedMpmcQueue<int>(segmentSize, spares);
+        var oracle = new Queue<int>();
+        var rnd = new Random(segmentSize * 31 + spares);
+        var buffer = new int[9];
+        var mark = default(DequeueMark);
+        int next = 0;
+        long batchItems = 0;
+        int largest = 0;
+        for (int op = 0; op < 20_000; op++)
+        {
+            int kind = rnd.Next(10);
+            if (kind < 5)
+            {
+                // Enqueue a run, so that batches find runs longer than one.
+                for (int i = rnd.Next(1, 6); i > 0; i--)
+                {
+                    q.Enqueue(next);
+                    oracle.Enqueue(next++);
+                }
+            }
+            else if (kind < 7)
+            {
+                Assert.Equal(oracle.Count > 0, q.TryDequeue(out int item));
+                if (oracle.Count > 0)
+                {
+                    Assert.Equal(oracle.Dequeue(), item);
+                }
+            }
+            else
+            {
+                int want = rnd.Next(1, buffer.Length + 1);
+                int n = q.TryDequeueMany(buffer.AsSpan(0, want), ref mark);
+                Assert.InRange(n, 0, Math.Min(want, oracle.Count));
+                for (int i = 0; i < n; i++)
+                {
+                    Assert.Equal(oracle.Dequeue(), buffer[i]);
+                }
+
+                // Alone, a batch takes nothing only when the queue is empty or its head segment is used up; the
+                // single dequeue then moves on.
+                if (n == 0 && oracle.Count > 0)
+                {
+                    Assert.True(q.TryDequeue(out int item));
+                    Assert.Equal(oracle.Dequeue(), item);
+                }
+
+                batchItems += n;
+                largest = Math.Max(largest, n);
+            }
+
+            Assert.Equal(oracle.Count, q.Count);
+        }
+
+        while (oracle.Count > 0)
+        {
+            int n = q.TryDequeueMany(buffer, ref mark);
+            for (int i = 0; i < n; i++)
+            {
+                Assert.Equal(oracle.Dequeue(), buffer[i]);
+            }
+
+            if (n == 0)
+            {
+                Assert.True(q.TryDequeue(out int item));
+                Assert.Equal(oracle.Dequeue(), item);
+            }
+        }
+
+        Assert.Equal(0, q.TryDequeueMany(buffer, ref mark));
+        Assert.True(q.IsEmpty);
+        Assert.True(batchItems > 1000, $"batches took {batchItems} items");
+        // A batch stops at its segment's end, and the single dequeue that moves to the next segment takes its first
+        // slot, so in segments of 2 every batch is of one item.
+        Assert.InRange(largest, Math.Min(segmentSize - 1, buffer.Length), buffer.Length);
+    }
+
+    [Fact]
+    public void BatchDequeueKeepsTheMark()
+    {
+        var q = new UnboundedMpmcQueue<int>(16);
+        for (int i = 0; i < 12; i++)
+        {
+            q.Enqueue(i);
+        }
+
+        var mine = default(DequeueMark);
+        var other = default(DequeueMark);
+        var buffer = new int[3];
+        Assert.True(q.TryDequeue(out int a, ref mine));
+        Assert.Equal(0, a);
+        Assert.Equal(3, q.TryDequeueMany(buffer, ref mine));
+        Assert.Equal([1, 2, 3], buffer);
+        Assert.True(mine.Consecutive);
+
+        Assert.True(q.TryDequeue(out int b, ref other));
+        Assert.Equal(4, b);
+        Assert.Equal(3, q.TryDequeueMany(buffer, ref mine));
+        Assert.Equal([5, 6, 7], buffer);
+        Assert.False(mine.Consecutive); // the other consumer took 4
+
+        Assert.True(q.TryDequeue(out int c, ref mine));
+        Assert.Equal(8, c);
+        Assert.True(mine.Consecutive);
     }
 
     [Fact]

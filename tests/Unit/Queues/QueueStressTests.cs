@@ -18,6 +18,10 @@ public abstract class QueueStressTests
 {
     protected abstract IMpmcQueue<long> Create();
 
+    /// <summary>One take of a consumer in <see cref="EveryItemTakenExactlyOnceInProducerOrder"/>: how many items it put
+    /// into <paramref name="into"/> (0 when it found none), in queue order. A single dequeue unless overridden.</summary>
+    protected virtual int Take(IMpmcQueue<long> q, long[] into) => q.TryDequeue(out into[0]) ? 1 : 0;
+
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
 
     [Theory]
@@ -67,35 +71,41 @@ public abstract class QueueStressTests
                 start.SignalAndWait();
                 var last = new long[producers];
                 Array.Fill(last, -1);
+                var buffer = new long[8];
                 SpinWait spinner = default;
                 while (Volatile.Read(ref takenCount) < total && deadline.Elapsed < Limit)
                 {
-                    if (!q.TryDequeue(out long item))
+                    int n = Take(q, buffer);
+                    if (n == 0)
                     {
                         spinner.SpinOnce(sleep1Threshold: -1);
                         continue;
                     }
 
-                    int producer = (int)(item >> 32);
-                    long seq = (uint)item;
-                    if (seq <= last[producer])
+                    for (int k = 0; k < n; k++)
                     {
-                        lock (failures)
+                        long item = buffer[k];
+                        int producer = (int)(item >> 32);
+                        long seq = (uint)item;
+                        if (seq <= last[producer])
                         {
-                            failures.Add($"producer {producer}: {seq} after {last[producer]}");
+                            lock (failures)
+                            {
+                                failures.Add($"producer {producer}: {seq} after {last[producer]}");
+                            }
                         }
-                    }
 
-                    last[producer] = seq;
-                    if (Interlocked.Increment(ref taken[(long)producer * perProducer + seq]) != 1)
-                    {
-                        lock (failures)
+                        last[producer] = seq;
+                        if (Interlocked.Increment(ref taken[(long)producer * perProducer + seq]) != 1)
                         {
-                            failures.Add($"item {producer}:{seq} taken twice");
+                            lock (failures)
+                            {
+                                failures.Add($"item {producer}:{seq} taken twice");
+                            }
                         }
-                    }
 
-                    Interlocked.Increment(ref takenCount);
+                        Interlocked.Increment(ref takenCount);
+                    }
                 }
             }));
         }
@@ -208,6 +218,20 @@ public sealed class UnboundedMpmcQueueStressTests : QueueStressTests
 public sealed class UnboundedWithSpareSegmentsStressTests : QueueStressTests
 {
     protected override IMpmcQueue<long> Create() => new UnboundedMpmcQueue<long>(segmentSize: 4, spareSegments: 8);
+}
+
+/// <summary>Consumers that take batches (one claim for a run of published slots), falling back to a single dequeue when
+/// a batch finds nothing to claim, as the pool's workers do.</summary>
+public sealed class UnboundedBatchConsumersStressTests : QueueStressTests
+{
+    protected override IMpmcQueue<long> Create() => new UnboundedMpmcQueue<long>(segmentSize: 8);
+
+    protected override int Take(IMpmcQueue<long> q, long[] into)
+    {
+        DequeueMark mark = default;
+        int n = ((UnboundedMpmcQueue<long>)q).TryDequeueMany(into, ref mark);
+        return n > 0 ? n : base.Take(q, into);
+    }
 }
 
 public sealed class LockedQueueStressTests : QueueStressTests
