@@ -1512,7 +1512,7 @@ public sealed partial class Pool : IDisposable
 
         // Room for the jobs a worker takes from the submission queue after the one it runs (null: no batching), and
         // the count of such batches, odd while one is on its way into the deque.
-        public readonly PoolJob[]? Batch; // null between transfers
+        public readonly PoolJob[]? Batch; // its entries are null between transfers
         public long Transfers;
 
         // Ended ids of one id-table chunk not yet handed to the table (see JobTable.Remove(long, int)).
