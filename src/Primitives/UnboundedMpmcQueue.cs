@@ -148,6 +148,22 @@ internal struct DequeueMark
 
     /// <summary>Whether the last dequeue came right after the one before it.</summary>
     public bool Consecutive;
+
+    /// <summary>Notes a dequeue that claimed <paramref name="count"/> items of <paramref name="segment"/> from dequeue
+    /// word <paramref name="word"/> on.</summary>
+    public void Took(object segment, long word, int count)
+    {
+        Consecutive = ReferenceEquals(Segment, segment) && Word == word;
+        Segment = segment;
+        Word = word + count;
+    }
+
+    /// <summary>Notes a dequeue that cannot tell (the slow path, or nothing claimed).</summary>
+    public void Lost()
+    {
+        Consecutive = false;
+        Segment = null;
+    }
 }
 
 /// <summary>
@@ -385,14 +401,11 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
     {
         if (TryDequeueFast(out item, out Segment seg, out long word))
         {
-            mark.Consecutive = ReferenceEquals(mark.Segment, seg) && mark.Word == word;
-            mark.Segment = seg;
-            mark.Word = word + 1;
+            mark.Took(seg, word, 1);
             return true;
         }
 
-        mark.Consecutive = false;
-        mark.Segment = null;
+        mark.Lost();
         return TryDequeueSlow(out item);
     }
 
@@ -455,9 +468,7 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
             // The claim of all n, and the linearization point of the n dequeues.
             if (Interlocked.CompareExchange(ref seg.Words.Head, word + n, word) == word)
             {
-                mark.Consecutive = ReferenceEquals(mark.Segment, seg) && mark.Word == word;
-                mark.Segment = seg;
-                mark.Word = word + n;
+                mark.Took(seg, word, n);
                 return n;
             }
 
@@ -465,8 +476,7 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
             into[..n].Clear();
         }
 
-        mark.Consecutive = false;
-        mark.Segment = null;
+        mark.Lost();
         return 0;
     }
 

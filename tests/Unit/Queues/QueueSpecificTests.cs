@@ -265,24 +265,7 @@ public class QueueSpecificTests
             }
             else
             {
-                int want = rnd.Next(1, buffer.Length + 1);
-                int n = q.TryDequeueMany(buffer.AsSpan(0, want), ref mark);
-                Assert.InRange(n, 0, Math.Min(want, oracle.Count));
-                for (int i = 0; i < n; i++)
-                {
-                    Assert.Equal(oracle.Dequeue(), buffer[i]);
-                }
-
-                // Alone, a batch takes nothing only when the queue is empty or its head segment is used up; the
-                // single dequeue then moves on.
-                if (n == 0 && oracle.Count > 0)
-                {
-                    Assert.True(q.TryDequeue(out int item));
-                    Assert.Equal(oracle.Dequeue(), item);
-                }
-
-                batchItems += n;
-                largest = Math.Max(largest, n);
+                TakeBatch(rnd.Next(1, buffer.Length + 1));
             }
 
             Assert.Equal(oracle.Count, q.Count);
@@ -290,17 +273,7 @@ public class QueueSpecificTests
 
         while (oracle.Count > 0)
         {
-            int n = q.TryDequeueMany(buffer, ref mark);
-            for (int i = 0; i < n; i++)
-            {
-                Assert.Equal(oracle.Dequeue(), buffer[i]);
-            }
-
-            if (n == 0)
-            {
-                Assert.True(q.TryDequeue(out int item));
-                Assert.Equal(oracle.Dequeue(), item);
-            }
+            TakeBatch(buffer.Length);
         }
 
         Assert.Equal(0, q.TryDequeueMany(buffer, ref mark));
@@ -309,6 +282,27 @@ public class QueueSpecificTests
         // A batch stops at its segment's end, and the single dequeue that moves to the next segment takes its first
         // slot, so in segments of 2 every batch is of one item.
         Assert.InRange(largest, Math.Min(segmentSize - 1, buffer.Length), buffer.Length);
+
+        void TakeBatch(int want)
+        {
+            int n = q.TryDequeueMany(buffer.AsSpan(0, want), ref mark);
+            Assert.InRange(n, 0, Math.Min(want, oracle.Count));
+            for (int i = 0; i < n; i++)
+            {
+                Assert.Equal(oracle.Dequeue(), buffer[i]);
+            }
+
+            // Alone, a batch takes nothing only when the queue is empty or its head segment is used up; the single
+            // dequeue then moves on.
+            if (n == 0 && oracle.Count > 0)
+            {
+                Assert.True(q.TryDequeue(out int item));
+                Assert.Equal(oracle.Dequeue(), item);
+            }
+
+            batchItems += n;
+            largest = Math.Max(largest, n);
+        }
     }
 
     [Fact]
