@@ -7,6 +7,8 @@ namespace FastThreadPool;
 public sealed class PoolOptions
 {
     /// <summary>The most worker threads the pool starts (lazily, as work arrives). Default: one per processor.</summary>
+    /// <remarks>A stream of tiny jobs from one submitting thread runs faster on a few workers (2 to 4 measured best on
+    /// a 16-core machine) than on one per processor: each job's cache lines then move between fewer cores.</remarks>
     public int MaxWorkers { get; set; } = Environment.ProcessorCount;
 
     /// <summary>Worker threads are named <c>"{WorkerNamePrefix} {index}"</c>. Default: "FastThreadPool worker".</summary>
