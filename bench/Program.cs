@@ -28,6 +28,8 @@ namespace FastThreadPool.Benchmarks;
 /// <item><description><c>pool-probe [--seconds N] [--only TEXT]</c>: the <c>submit</c> case taken apart (see <see cref="PoolProbe"/>):
 /// completion counts, worker counts, the submitter alone, the floor of a shared countdown; writes <c>pool-probe.md</c>
 /// and <c>.json</c>.</description></item>
+/// <item><description><c>queue-alone [--rounds N]</c>: the queues' 1p1c case, and each queue filled and drained by one
+/// thread, in a process that runs nothing else (see <see cref="QueueAlone"/>); writes <c>queue-alone.md</c>.</description></item>
 /// <item><description><c>precision</c>: only the timer-precision measurement (lateness of delayed jobs against
 /// <c>Task.Delay</c> and <c>System.Threading.Timer</c>); the headline mode runs it too.</description></item>
 /// <item><description><c>charts SUMMARY.json [DIR]</c>: the PNG charts (one per suite) of a stored summary.</description></item>
@@ -49,13 +51,21 @@ public static class Program
         string? seconds = TakeOption(ref rest, "--seconds");
         if (mode == "interleaved")
         {
-            Interleaved.Run(TimeSpan.FromSeconds(seconds is null ? 120 : double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture)), outDir);
+            bool rotate = rest.Contains("--rotate");
+            Interleaved.Run(TimeSpan.FromSeconds(seconds is null ? 120 : double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture)), outDir, rotate);
             return 0;
         }
 
         if (mode == "pool-probe")
         {
             PoolProbe.Run(TimeSpan.FromSeconds(seconds is null ? 60 : double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture)), outDir, TakeOption(ref rest, "--only"));
+            return 0;
+        }
+
+        if (mode == "queue-alone")
+        {
+            string? rounds = TakeOption(ref rest, "--rounds");
+            QueueAlone.Run(rounds is null ? 400 : int.Parse(rounds, System.Globalization.CultureInfo.InvariantCulture), outDir);
             return 0;
         }
 
@@ -157,6 +167,7 @@ public static class Program
         {
             // One interleaved round, so that the mode cannot rot either (its files go to a scratch folder).
             Interleaved.Run(TimeSpan.Zero, Path.Combine(Path.GetTempPath(), "fastthreadpool-dry-interleaved"));
+            QueueAlone.Run(1, Path.Combine(Path.GetTempPath(), "fastthreadpool-dry-queue-alone"));
         }
 
         return failed ? 1 : 0;

@@ -16,7 +16,8 @@ namespace FastThreadPool.Benchmarks.Infrastructure;
 
 /// <summary>
 /// The headline cases in which two or more threads hand work to each other, run round-robin instead of one after the
-/// other: every round runs each implementation of each case once (in an order that rotates from round to round) and
+/// other: every round runs each implementation of each case once (in an order drawn anew each round, so that no call
+/// always follows the same one: a call's threads can still be spinning when the next call starts) and
 /// first measures the <see cref="LineRoundTrip"/>. On a shared virtual machine the cost of moving a cache line
 /// between the two cores changes several-fold within minutes; BenchmarkDotNet measures one row after another, so two
 /// rows of one case can fall in different phases and their ratio then says more about the phase than about the code.
@@ -59,7 +60,7 @@ public static class Interleaved
     /// <summary>Runs rounds until <paramref name="duration"/> has passed, at least one (after two warm-up rounds that are
     /// not kept), and writes <c>interleaved.md</c>, <c>interleaved.json</c> (the grouped figures) and <c>interleaved.csv</c> (every
     /// call) into <paramref name="directory"/>.</summary>
-    public static void Run(TimeSpan duration, string directory)
+    public static void Run(TimeSpan duration, string directory, bool rotate = false)
     {
         var instances = new List<object>();
         var subjects = new List<Subject>();
@@ -94,6 +95,8 @@ public static class Interleaved
         }
 
         var samples = new List<Sample>();
+        var order = Enumerable.Range(0, subjects.Count).ToArray();
+        var random = new Random(20261126); // fixed: a rerun draws the same orders
         var clock = Stopwatch.StartNew();
         int round = 0;
         Console.WriteLine($"Interleaved rounds for {duration.TotalSeconds:0} s ({subjects.Count} calls a round)...");
@@ -103,9 +106,14 @@ public static class Interleaved
             // first: a thread still spinning would take a core from the measurement.
             Thread.Sleep(10);
             double rtt = LineRoundTrip.Measure(roundTrips: 5_000);
+            if (!rotate)
+            {
+                random.Shuffle(order);
+            }
+
             for (int k = 0; k < subjects.Count; k++)
             {
-                Subject s = subjects[(k + round) % subjects.Count];
+                Subject s = subjects[rotate ? (k + round) % subjects.Count : order[k]];
                 foreach (MethodInfo setup in s.IterationSetups)
                 {
                     setup.Invoke(s.Instance, null);
@@ -128,7 +136,7 @@ public static class Interleaved
             Invoke(instance, typeof(GlobalCleanupAttribute));
         }
 
-        Write(samples, subjects.Select(s => s.Row.Suite + "/" + s.Case + "/" + s.Row.Impl).ToList(), directory);
+        Write(samples, subjects.Select(s => s.Row.Suite + "/" + s.Case + "/" + s.Row.Impl).ToList(), directory, rotate);
     }
 
     private static MethodInfo[] Attributed(Type type, Type attribute) =>
@@ -160,7 +168,7 @@ public static class Interleaved
 
     /// <summary>Groups the rounds by line round trip: "fast lines" within twice the fastest round trip of the run,
     /// "slow lines" above that, and all rounds together.</summary>
-    private static void Write(List<Sample> samples, List<string> order, string directory)
+    private static void Write(List<Sample> samples, List<string> order, string directory, bool rotate)
     {
         Directory.CreateDirectory(directory);
         double fastest = samples.Count == 0 ? 0 : samples.Min(s => s.RoundTripNs);
@@ -176,8 +184,8 @@ public static class Interleaved
         md.AppendLine();
         md.AppendLine(
             $"Machine: {Summary.ThisMachine()}. {samples.Select(s => s.Round).Distinct().Count()} rounds; each round measured the " +
-            "cache-line round trip between two threads, then ran every implementation below once, in an order rotated " +
-            "every round. Ratio = baseline time / this row's time within a round (above 1: faster than the baseline); the " +
+            "cache-line round trip between two threads, then ran every implementation below once, in an order " +
+            (rotate ? "rotated every round" : "drawn at random every round") + ". Ratio = baseline time / this row's time within a round (above 1: faster than the baseline); the " +
             "median over the rounds, with the 25th-75th percentile range. ns/op is the median over the rounds.");
         md.AppendLine();
         var json = new JsonArray();

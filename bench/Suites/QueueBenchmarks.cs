@@ -57,7 +57,7 @@ public class QueuePairBenchmarks
 /// </summary>
 public abstract class QueueProducerConsumerBase
 {
-    protected const int Items = 1 << 20;
+    protected internal const int Items = 1 << 20;
 
     public abstract int Pairs { get; set; }
 
@@ -77,7 +77,7 @@ public abstract class QueueProducerConsumerBase
         _unbounded = new UnboundedMpmcQueue<long>();
     }
 
-    protected static void Run<TQ>(TQ q, int pairs) where TQ : struct, IQueueOps
+    protected internal static void Run<TQ>(TQ q, int pairs) where TQ : struct, IQueueOps
     {
         int per = Items / pairs;
         var threads = new Thread[2 * pairs];

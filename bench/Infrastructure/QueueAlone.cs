@@ -1,0 +1,129 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using FastThreadPool.Benchmarks.Suites;
+using FastThreadPool.Primitives;
+
+namespace FastThreadPool.Benchmarks.Infrastructure;
+
+/// <summary>
+/// The queue suite's 1p1c case in a process that runs nothing else: the same loop (<c>QueueProducerConsumerBase.Run</c>)
+/// on the same four queues, each once per round in an order that rotates, and each queue alone on one thread, filled
+/// with 2^20 - 16 items and then drained. It tells how much of a 1p1c ratio belongs to the queue and how much to what
+/// runs around it (the interleaved rounds run the pool's cases between its calls).
+/// Run: <c>dotnet run -c Release --project bench -- queue-alone [--rounds N] [--out DIR]</c> (default 400 rounds, about
+/// 30 s; the figures are over the last quarter of them, once the code is at its final tier); writes <c>queue-alone.md</c>.
+/// </summary>
+public static class QueueAlone
+{
+    private const int Items = QueueProducerConsumerBase.Items;
+    private const int Filled = Items - 16;
+
+    private sealed class Subject(string name, Action oneProducerOneConsumer, Func<double> fill, Func<double> drain)
+    {
+        public string Name { get; } = name;
+        public Action OneProducerOneConsumer { get; } = oneProducerOneConsumer;
+        public Func<double> Fill { get; } = fill;
+        public Func<double> Drain { get; } = drain;
+        public List<double> Pairs { get; } = [];
+        public List<double> Fills { get; } = [];
+        public List<double> Drains { get; } = [];
+    }
+
+    /// <summary>Runs the rounds and writes <c>queue-alone.md</c> into <paramref name="directory"/>.</summary>
+    public static void Run(int rounds, string directory)
+    {
+        var cq = new ConcurrentQueue<long>();
+        var ring = new BoundedMpmcQueue<long>(1 << 14);
+        var large = new BoundedMpmcQueue<long>(1 << 20);
+        var unbounded = new UnboundedMpmcQueue<long>();
+        Subject[] subjects =
+        [
+            new("ConcurrentQueue", () => QueueProducerConsumerBase.Run(new ConcurrentQueueOps(cq), 1), () => Fill(new ConcurrentQueueOps(cq)), () => Drain(new ConcurrentQueueOps(cq))),
+            new("BoundedMpmcQueue", () => QueueProducerConsumerBase.Run(new BoundedOps(ring), 1), () => double.NaN, () => double.NaN),
+            new("BoundedMpmcQueue (2^20 slots)", () => QueueProducerConsumerBase.Run(new BoundedOps(large), 1), () => Fill(new BoundedOps(large)), () => Drain(new BoundedOps(large))),
+            new("UnboundedMpmcQueue", () => QueueProducerConsumerBase.Run(new UnboundedOps(unbounded), 1), () => Fill(new UnboundedOps(unbounded)), () => Drain(new UnboundedOps(unbounded))),
+        ];
+
+        int kept = Math.Max(1, rounds / 4);
+        for (int round = 0; round < rounds; round++)
+        {
+            for (int k = 0; k < subjects.Length; k++)
+            {
+                Subject s = subjects[(k + round) % subjects.Length];
+                long start = Stopwatch.GetTimestamp();
+                s.OneProducerOneConsumer();
+                double pair = Stopwatch.GetElapsedTime(start).TotalNanoseconds / Items;
+                double fill = s.Fill();
+                double drain = s.Drain();
+                if (round >= rounds - kept)
+                {
+                    s.Pairs.Add(pair);
+                    s.Fills.Add(fill);
+                    s.Drains.Add(drain);
+                }
+            }
+        }
+
+        var md = new StringBuilder();
+        md.AppendLine("# The queues' 1p1c case in a process of its own");
+        md.AppendLine();
+        md.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"Machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, {DateTime.UtcNow:yyyy-MM-dd}. {rounds} rounds, figures over the last {kept}: ns per item, median (min-max); ratio: ConcurrentQueue's time / the row's within each round, median and 25th-75th percentile. 1p1c: the headline case's loop, 2^20 items; fill and drain: one thread, {Filled:N0} items each."));
+        md.AppendLine();
+        md.AppendLine("| queue | 1p1c | 1p1c ratio, 25th-75th | fill | drain |");
+        md.AppendLine("|---|---:|---:|---:|---:|");
+        foreach (Subject s in subjects)
+        {
+            // Ratios within a round, as the interleaved rounds take them: ConcurrentQueue's time / this queue's.
+            var ratios = s.Pairs.Select((p, i) => subjects[0].Pairs[i] / p).OrderBy(r => r).ToList();
+            md.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {s.Name} | {Median(s.Pairs):F2} ({s.Pairs.Min():F2}-{s.Pairs.Max():F2}) | {Median(ratios):F2}, {ratios[ratios.Count / 4]:F2}-{ratios[ratios.Count * 3 / 4]:F2} | {Cell(s.Fills)} | {Cell(s.Drains)} |"));
+        }
+
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, "queue-alone.md"), md.ToString());
+        Console.Write(md.ToString());
+    }
+
+    private static string Cell(List<double> values) =>
+        values.Count == 0 || double.IsNaN(values[0]) ? "-" : string.Create(CultureInfo.InvariantCulture, $"{Median(values):F2} ({values.Min():F2}-{values.Max():F2})");
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToList();
+        return sorted[sorted.Count / 2];
+    }
+
+    private static double Fill<TQ>(TQ q) where TQ : struct, IQueueOps
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (long i = 0; i < Filled; i++)
+        {
+            if (!q.TryEnqueue(i))
+            {
+                throw new InvalidOperationException("full");
+            }
+        }
+
+        return Stopwatch.GetElapsedTime(start).TotalNanoseconds / Filled;
+    }
+
+    private static double Drain<TQ>(TQ q) where TQ : struct, IQueueOps
+    {
+        long start = Stopwatch.GetTimestamp();
+        long n = 0;
+        while (q.TryDequeue(out _))
+        {
+            n++;
+        }
+
+        double ns = Stopwatch.GetElapsedTime(start).TotalNanoseconds / Filled;
+        return n == Filled ? ns : throw new InvalidOperationException($"drained {n}, filled {Filled}");
+    }
+}
