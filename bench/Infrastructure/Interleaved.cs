@@ -185,7 +185,8 @@ public static class Interleaved
         md.AppendLine(
             $"Machine: {Summary.ThisMachine()}. {samples.Select(s => s.Round).Distinct().Count()} rounds; each round measured the " +
             "cache-line round trip between two threads, then ran every implementation below once, in an order " +
-            (rotate ? "rotated every round" : "drawn at random every round") + ". Ratio = baseline time / this row's time within a round (above 1: faster than the baseline); the " +
+            (rotate ? "rotated every round" : "drawn at random every round") +
+            ". Ratio = baseline time / this row's time within a round (above 1: faster than the baseline); the " +
             "median over the rounds, with the 25th-75th percentile range. ns/op is the median over the rounds.");
         md.AppendLine();
         var json = new JsonArray();
