@@ -63,9 +63,12 @@ public static class Scenario
         return bugs;
     }
 
-    public static TestReport Explore(string name, Action test, uint? iterations, out string details, bool expectBug = false)
+    /// <summary>Explores <paramref name="test"/> and reports what Coyote found, under <paramref name="strategy"/> when
+    /// given (the harness's own tests), else under the configured strategy (or, with <paramref name="expectBug"/>, the
+    /// one <see cref="AssertFindsBug"/> uses).</summary>
+    public static TestReport Explore(string name, Action test, uint? iterations, out string details, bool expectBug = false, string? strategy = null)
     {
-        string strategy = expectBug ? BugFindingStrategy : Strategy;
+        strategy ??= expectBug ? BugFindingStrategy : Strategy;
         Configuration config = Configure(name, iterations ?? DefaultIterations, strategy, out string? replay);
         using var engine = TestingEngine.Create(config, test);
         engine.Run();
