@@ -13,7 +13,8 @@ namespace FastThreadPool.Benchmarks.Infrastructure;
 
 /// <summary>
 /// The queue suite's 1p1c case in a process that runs nothing else: the same loop (<c>QueueProducerConsumerBase.Run</c>)
-/// on the same four queues, each once per round in an order that rotates, and each queue alone on one thread, filled
+/// on the same four queues, each once per round in an order drawn at random (as in <see cref="Interleaved"/>, so that no
+/// queue always runs right after the same one), and each queue alone on one thread, filled
 /// with 2^20 - 16 items and then drained. It tells how much of a 1p1c ratio belongs to the queue and how much to what
 /// runs around it (the interleaved rounds run the pool's cases between its calls).
 /// Run: <c>dotnet run -c Release --project bench -- queue-alone [--rounds N] [--out DIR]</c> (default 400 rounds, about
@@ -39,23 +40,26 @@ public static class QueueAlone
     public static void Run(int rounds, string directory)
     {
         var cq = new ConcurrentQueue<long>();
-        var ring = new BoundedMpmcQueue<long>(1 << 14);
-        var large = new BoundedMpmcQueue<long>(1 << 20);
+        var ring = new BoundedMpmcQueue<long>(QueueProducerConsumerBase.RingSlots);
+        var large = new BoundedMpmcQueue<long>(QueueProducerConsumerBase.LargeRingSlots);
         var unbounded = new UnboundedMpmcQueue<long>();
         Subject[] subjects =
         [
             Make("ConcurrentQueue", new ConcurrentQueueOps(cq), alone: true),
-            Make("BoundedMpmcQueue", new BoundedOps(ring), alone: false), // 2^14 slots: too few to hold the fill
+            Make("BoundedMpmcQueue", new BoundedOps(ring), alone: false), // too few slots to hold the fill
             Make("BoundedMpmcQueue (2^20 slots)", new BoundedOps(large), alone: true),
             Make("UnboundedMpmcQueue", new UnboundedOps(unbounded), alone: true),
         ];
 
         int kept = Math.Max(1, rounds / 4);
+        int[] order = Enumerable.Range(0, subjects.Length).ToArray();
+        var random = new Random(20261126); // fixed: a rerun draws the same orders
         for (int round = 0; round < rounds; round++)
         {
+            random.Shuffle(order);
             for (int k = 0; k < subjects.Length; k++)
             {
-                Subject s = subjects[(k + round) % subjects.Length];
+                Subject s = subjects[order[k]];
                 long start = Stopwatch.GetTimestamp();
                 s.OneProducerOneConsumer();
                 double pair = Stopwatch.GetElapsedTime(start).TotalNanoseconds / Items;

@@ -59,6 +59,10 @@ public abstract class QueueProducerConsumerBase
 {
     protected internal const int Items = 1 << 20;
 
+    /// <summary>The bounded ring's slots in the <c>BoundedMpmcQueue</c> rows, and in the rows of the ring as large as
+    /// the run.</summary>
+    protected internal const int RingSlots = 1 << 14, LargeRingSlots = 1 << 20;
+
     public abstract int Pairs { get; set; }
 
     private ConcurrentQueue<long> _cq = null!;
@@ -72,8 +76,8 @@ public abstract class QueueProducerConsumerBase
     {
         _cq = new ConcurrentQueue<long>();
         _channel = System.Threading.Channels.Channel.CreateUnbounded<long>();
-        _bounded = new BoundedMpmcQueue<long>(1 << 14);
-        _boundedLarge = new BoundedMpmcQueue<long>(1 << 20);
+        _bounded = new BoundedMpmcQueue<long>(RingSlots);
+        _boundedLarge = new BoundedMpmcQueue<long>(LargeRingSlots);
         _unbounded = new UnboundedMpmcQueue<long>();
     }
 

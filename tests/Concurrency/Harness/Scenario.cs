@@ -112,7 +112,7 @@ public static class Scenario
 
     /// <summary>Whether Coyote schedules <paramref name="strategy"/> fairly (every enabled thread is eventually scheduled):
     /// the random strategies are; prioritization is only in its fair form, and delay-bounding is run unfair here.</summary>
-    public static bool IsFair(string strategy) => strategy is not ("prioritization" or "delay-bounding");
+    private static bool IsFair(string strategy) => strategy is not ("prioritization" or "delay-bounding");
 
     private static string BugFindingStrategy => Strategy is "fair-prioritization" or "probabilistic" ? Strategy : "fair-prioritization";
 
