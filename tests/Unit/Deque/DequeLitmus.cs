@@ -41,8 +41,12 @@ internal static class DequeLitmus
         public int ThiefCount;
     }
 
-    public static Result Run<THooks>(TimeSpan duration, long maxRounds) where THooks : struct, IHooks
+    /// <summary>Runs rounds for <paramref name="duration"/>, and on past it, up to <paramref name="longest"/>, while fewer
+    /// than <paramref name="minContested"/> rounds had both sides take items (on a loaded machine the two threads seldom
+    /// run at the same time); never more than <paramref name="maxRounds"/>.</summary>
+    public static Result Run<THooks>(TimeSpan duration, long maxRounds, long minContested = 0, TimeSpan? longest = null) where THooks : struct, IHooks
     {
+        TimeSpan limit = longest ?? duration;
         var s = new Shared<THooks>();
         var thief = new Thread(() => Thief(s)) { IsBackground = true };
         thief.Start();
@@ -55,7 +59,7 @@ internal static class DequeLitmus
         var rnd = new Random(12345);
         var clock = Stopwatch.StartNew();
         long round = 0;
-        for (; round < maxRounds && clock.Elapsed < duration; round++)
+        for (; round < maxRounds && (clock.Elapsed < duration || (contested < minContested && clock.Elapsed < limit)); round++)
         {
             long basis = round * Items;
             for (int i = 0; i < Items; i++)
@@ -194,7 +198,7 @@ public class DequeLitmusTests(ITestOutputHelper output)
     [Fact]
     public void PopStealRaceNeverTakesAnItemTwice()
     {
-        DequeLitmus.Result r = DequeLitmus.Run<NoHooks>(TimeSpan.FromSeconds(2), maxRounds: 5_000_000);
+        DequeLitmus.Result r = DequeLitmus.Run<NoHooks>(TimeSpan.FromSeconds(2), maxRounds: 5_000_000, minContested: 1_000, longest: TimeSpan.FromSeconds(30));
         output.WriteLine($"correct deque: {r.Rounds:N0} rounds, {r.ContestedRounds:N0} contested, {r.Violations} violations");
         Assert.True(r.Violations == 0, r.FirstViolation);
 

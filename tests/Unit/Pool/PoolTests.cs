@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Linq;
 using System.Threading;
 using FastThreadPool.Guides;
@@ -267,13 +268,17 @@ public abstract class PoolTests
         // Each round: a job that spins until the next job has run, then that job, then WaitIdle. The second job must
         // not wait for the first to end (a worker that takes a job while another is being queued must see it), and
         // the two workers ending the round's two jobs at once must not both miss the idle wake-up. Either bug hangs a
-        // round; the bound below is a liveness bound, not a speed check.
+        // round. What is checked is that no round stalls: rounds run until 50,000 or 30 s, and a round that does not
+        // end within 10 s fails the test. (A bound on the whole run would fail a loaded machine that runs the rounds
+        // slowly but never stalls: with two other busy threads on 2 cores, 20,000-47,000 rounds took 60 s.)
         using var pool = Create(workers: 2);
+        TimeSpan stall = TimeSpan.FromSeconds(10), budget = TimeSpan.FromSeconds(30);
         int abort = 0;
+        int stop = 0;
         int rounds = 0;
         var run = new Thread(() =>
         {
-            for (int round = 0; round < 50_000 && Volatile.Read(ref abort) == 0; round++)
+            for (int round = 0; round < 50_000 && Volatile.Read(ref stop) == 0; round++)
             {
                 int secondRan = 0;
                 pool.Submit(() =>
@@ -285,14 +290,42 @@ public abstract class PoolTests
                 });
                 pool.Submit(() => Volatile.Write(ref secondRan, 1));
                 pool.WaitIdle();
-                rounds = round + 1;
+                Volatile.Write(ref rounds, round + 1);
             }
         });
         run.Start();
-        bool finished = run.Join(TimeSpan.FromSeconds(60));
-        string state = pool.DebugState;
-        Volatile.Write(ref abort, 1);
-        Assert.True(finished, $"round {Volatile.Read(ref rounds)} hung ({state})");
+
+        var clock = Stopwatch.StartNew();
+        int seen = 0;
+        TimeSpan progressed = TimeSpan.Zero;
+        string? stalled = null;
+        while (!run.Join(TimeSpan.FromMilliseconds(50)))
+        {
+            int now = Volatile.Read(ref rounds);
+            if (now != seen)
+            {
+                seen = now;
+                progressed = clock.Elapsed;
+            }
+            else if (clock.Elapsed - progressed > stall)
+            {
+                stalled = $"round {now} did not end within {stall.TotalSeconds} s ({pool.DebugState})";
+                Volatile.Write(ref stop, 1);
+                Volatile.Write(ref abort, 1); // lets the spinning job end, so that the run and the pool can end
+                break;
+            }
+
+            if (clock.Elapsed > budget)
+            {
+                Volatile.Write(ref stop, 1); // ends the run after the round in progress
+            }
+        }
+
+        bool ended = run.Join(Patience);
+        Assert.True(stalled is null, stalled);
+        Assert.True(ended, "the rounds did not end");
+        int done = Volatile.Read(ref rounds);
+        Assert.True(done >= 1_000, $"only {done} rounds in {budget.TotalSeconds} s");
         AssertConserved(pool);
     }
 
