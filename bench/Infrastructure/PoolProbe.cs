@@ -33,7 +33,8 @@ namespace FastThreadPool.Benchmarks.Infrastructure;
 /// <item><description>the floor of a shared countdown: 2 and cores - 1 threads decrementing one counter.</description></item>
 /// </list>
 /// Run: <c>dotnet run -c Release --project bench -- pool-probe [--seconds N] [--only TEXT] [--out DIR]</c> (<c>--only</c>
-/// keeps the configurations whose name contains TEXT); writes <c>pool-probe.md</c> and <c>pool-probe.json</c>.
+/// keeps the configurations whose name contains TEXT, or any of several separated by <c>|</c>); writes
+/// <c>pool-probe.md</c> and <c>pool-probe.json</c>.
 /// </summary>
 public static class PoolProbe
 {
@@ -297,7 +298,8 @@ public static class PoolProbe
 
         if (only is not null)
         {
-            configs.RemoveAll(c => !c.Name.Contains(only, StringComparison.Ordinal));
+            string[] wanted = only.Split('|');
+            configs.RemoveAll(c => !wanted.Any(w => c.Name.Contains(w, StringComparison.Ordinal)));
         }
 
         var rng = new Random(7);
