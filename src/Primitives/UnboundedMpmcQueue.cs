@@ -30,8 +30,9 @@ namespace FastThreadPool.Primitives;
 /// sees the life change in the word its atomic operation returns (or fails on), and starts over; a producer whose
 /// fetch-and-add landed in a later life writes a <c>Skip</c> mark into the slot it was handed, which consumers step
 /// over. A segment is recycled only after every slot of its life has been published and consumed; a consumer reads
-/// the item before its claiming CAS, so nobody reads a slot after it is recycled. One spare segment is kept (more with
-/// the two-argument constructor).</para>
+/// the item before its claiming CAS, so nobody reads a slot after it is recycled. A slot's state is marked with the
+/// life it was written in, so recycling clears only items that hold references and nothing else. One spare segment is
+/// kept (more with the two-argument constructor).</para>
 /// <para>Linearization points: a successful enqueue at the release store of <c>Full</c> into its slot (or, for the
 /// producer that opens a new segment, at the exchange that links it); a successful dequeue at its claiming CAS; a
 /// failed dequeue at its read of the enqueue index (or of <c>Next</c>) that shows every claimed ticket consumed.</para>
@@ -172,6 +173,11 @@ internal struct DequeueMark
 /// </summary>
 internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
 {
+    // A slot's state is its kind (Empty, Full or Skip) in the low two bits and the life of its segment it was written
+    // in above them (the life's low 30 bits): see Mark. A slot is Full or Skip only for the life it was written in, so
+    // a recycled segment needs no clearing of its states: every slot of a life is written in that life (every ticket
+    // below the segment's size is handed out and ends as Full or Skip before the life can end), so what a slot holds
+    // when the next life starts is a mark of the life just before, which differs from every mark of the new one.
     internal const int Empty = 0;
     internal const int Full = 1;
     internal const int Skip = 2;
@@ -227,6 +233,11 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long Pack(uint life, long count) => (long)((ulong)life << 32) | count;
 
+    /// <summary>The state a slot holds once it is <paramref name="kind"/> (Full or Skip) in life <paramref name="life"/>.
+    /// Marks of consecutive lives never coincide (they differ by 4 modulo 2^32 before the kinds, which are below 4).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int Mark(uint life, int kind) => THooks.Faults.Has(Fault.MarkWithoutLife) ? kind : (int)((life << 2) | (uint)kind);
+
     /// <summary>The fast path, inlined into the caller: one fetch-and-add on the tail segment, the slot written. Every
     /// other case (a tail segment that is full or changed under us, a ticket of a later life) goes out of line, so
     /// that the loop and its <see cref="SpinWait"/> do not burden the caller's registers.</summary>
@@ -246,7 +257,7 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
             long t = Ticket(word) - 1;
             if (t < _size && Life(word) == Life(observed))
             {
-                Publish(ref seg.Slots[t], item);
+                Publish(ref seg.Slots[t], item, Life(word));
                 return;
             }
 
@@ -260,14 +271,14 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Publish(ref Slot slot, T item)
+    private static void Publish(ref Slot slot, T item, uint life)
     {
         THooks.Interleave();
         slot.Item = item;
 
-        // Release: publishes the item to the consumer whose acquire load of State reads Full. Linearization point of
-        // the enqueue.
-        Volatile.Write(ref slot.State, Full);
+        // Release: publishes the item to the consumer whose acquire load of State reads Full (of this life).
+        // Linearization point of the enqueue.
+        Volatile.Write(ref slot.State, Mark(life, Full));
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -342,7 +353,7 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
             if (t < size)
             {
                 THooks.Interleave();
-                Volatile.Write(ref seg.Slots[t].State, Skip);
+                Volatile.Write(ref seg.Slots[t].State, Mark(Life(word), Skip));
             }
 
             return false;
@@ -350,7 +361,7 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
 
         if (t < size)
         {
-            Publish(ref seg.Slots[t], item);
+            Publish(ref seg.Slots[t], item, Life(word));
             return true;
         }
 
@@ -362,7 +373,7 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
     private Segment RenewOrAllocate(T item)
     {
         // Take the spare with an exchange: one taker at most, and it pairs with the recycler's CAS (both full
-        // fences), so the slots it cleared are seen cleared. The plain read first skips the exchange when empty.
+        // fences), so the items it cleared are seen cleared. The plain read first skips the exchange when empty.
         Segment? seg = Volatile.Read(ref _spare) is null ? null : Interlocked.Exchange(ref _spare, null);
         if (seg is null && _moreSpares is not null)
         {
@@ -375,11 +386,12 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
             Interlocked.Increment(ref _segmentsAllocated); // a diagnostic count; orders nothing
         }
 
-        // Slots were cleared when the segment was recycled. Late producers of its last life may still FAA its
-        // enqueue word, but they get a count >= size and write nothing.
+        // The slots hold the marks of the last life (or 0, Empty of life 0, in a new segment, whose first life is 1):
+        // none is Full or Skip of the new one. Late producers of the last life may still FAA its enqueue word, but
+        // they get a count >= size and write nothing.
         uint life = Life(Volatile.Read(ref seg.Words.Tail)) + 1;
         seg.Slots[0].Item = item;
-        seg.Slots[0].State = Full;
+        seg.Slots[0].State = Mark(life, Full);
         Volatile.Write(ref seg.Words.Head, Pack(life, 0));
 
         // Full fence: a late producer whose FAA comes after this exchange sees the new life (and every write above);
@@ -444,6 +456,7 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
                 limit = (int)Math.Min(limit, Math.Max(0, Ticket(Volatile.Read(ref seg.Words.Tail)) - h));
             }
 
+            int full = Mark(Life(word), Full);
             int n = 0;
             while (n < limit)
             {
@@ -451,7 +464,7 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
 
                 // Acquire: pairs with the producer's release store of Full, so its item write is visible. A skipped slot
                 // ends the run (the single dequeue steps over it).
-                if ((n == 0 || !broken) && Volatile.Read(ref slot.State) != Full)
+                if ((n == 0 || !broken) && Volatile.Read(ref slot.State) != full)
                 {
                     break;
                 }
@@ -497,7 +510,7 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
         if (!THooks.Faults.Has(Fault.ReadItemAfterClaim) && Volatile.Read(ref _head) == seg && h < _size)
         {
             ref Slot slot = ref seg.Slots[h];
-            if (Volatile.Read(ref slot.State) == Full)
+            if (Volatile.Read(ref slot.State) == Mark(Life(word), Full))
             {
                 THooks.Interleave();
                 T value = slot.Item;
@@ -537,7 +550,7 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
 
                 // Acquire: pairs with the producer's release store of Full, so its item write is visible.
                 int state = Volatile.Read(ref slot.State);
-                if (state == Full)
+                if (state == Mark(Life(word), Full))
                 {
                     T value = default!;
                     if (!THooks.Faults.Has(Fault.ReadItemAfterClaim))
@@ -564,7 +577,7 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
                     continue;
                 }
 
-                if (state == Skip)
+                if (state == Mark(Life(word), Skip))
                 {
                     // A producer of an older life was handed this ticket and gave it up: step over it.
                     Interlocked.CompareExchange(ref seg.Words.Head, word + 1, word);
@@ -622,22 +635,22 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
     }
 
     /// <summary>
-    /// Clears a segment whose life is over and offers it as the spare. Every ticket of that life was published and
-    /// consumed, and consumers read items before claiming, so no thread will read or write these slots again in
-    /// that life; late threads only see words of the old life and start over.
+    /// Offers a segment whose life is over as the spare, its items cleared if they hold references (so that the
+    /// garbage collector does not keep them alive); the slots' states stay, marks of the life that ended (see
+    /// <see cref="Mark"/>). Every ticket of that life was published and consumed, and consumers read items before
+    /// claiming, so no thread will read or write these slots again in that life; late threads only see words of the
+    /// old life and start over.
     /// </summary>
     private void Recycle(Segment seg)
     {
-        Slot[] slots = seg.Slots;
-        for (int i = 0; i < slots.Length; i++)
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
         {
-            THooks.Interleave();
-            if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+            Slot[] slots = seg.Slots;
+            for (int i = 0; i < slots.Length; i++)
             {
+                THooks.Interleave();
                 slots[i].Item = default!;
             }
-
-            slots[i].State = Empty;
         }
 
         seg.Next = null;
@@ -679,8 +692,16 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
         get
         {
             Segment seg = Volatile.Read(ref Unsafe.AsRef(in _head));
-            long h = Ticket(Volatile.Read(ref seg.Words.Head));
-            return h >= _size || Volatile.Read(ref seg.Slots[h].State) != Empty;
+            long word = Volatile.Read(ref seg.Words.Head);
+            long h = Ticket(word);
+            if (h >= _size)
+            {
+                return true;
+            }
+
+            // Full or Skip of the head's life: a producer has written the slot (a mark of another life is stale).
+            int state = Volatile.Read(ref seg.Slots[h].State);
+            return state == Mark(Life(word), Full) || state == Mark(Life(word), Skip);
         }
     }
 

@@ -75,6 +75,10 @@ internal enum Fault
     /// <summary>Unbounded queue: a batch dequeue looks at the first slot's state only and takes the slots after it
     /// as published, so it can read a slot that a producer has claimed but not yet written.</summary>
     BatchWithoutLookingAtEachSlot = 1 << 16,
+
+    /// <summary>Unbounded queue: a slot's state is its kind alone, without the life it was written in, so a recycled
+    /// segment whose items are not cleared (a value type) shows the last life's Full slots as published.</summary>
+    MarkWithoutLife = 1 << 17,
 }
 
 /// <summary>

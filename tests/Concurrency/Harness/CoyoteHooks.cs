@@ -58,3 +58,11 @@ internal readonly struct PublishArrayBeforeCopyHooks : IHooks
 
     public static void Interleave() => SchedulingPoint.Interleave();
 }
+
+/// <summary>Coyote hooks with <see cref="Fault.MarkWithoutLife"/> switched on.</summary>
+internal readonly struct MarkWithoutLifeHooks : IHooks
+{
+    public static Fault Faults => Fault.MarkWithoutLife;
+
+    public static void Interleave() => SchedulingPoint.Interleave();
+}

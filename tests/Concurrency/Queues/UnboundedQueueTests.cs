@@ -27,6 +27,26 @@ public class UnboundedQueueTests
         Scenario.AssertNoBug(nameof(StaleProducersAcrossLives),
             () => QueueScenarios.ProducersConsumers(new HookedUnboundedQueue<CoyoteHooks>(2), producers: 3, perProducer: 2, consumers: 2, consumerAttempts: 3));
 
+    // Items of a value type: a recycled segment keeps them (only references are cleared) and keeps its slots' states,
+    // marks of the life that ended; the new life must not take them as published.
+    [Fact]
+    public void ValueItemsAcrossRecycledSegments() =>
+        Scenario.AssertNoBug(nameof(ValueItemsAcrossRecycledSegments),
+            () => QueueScenarios.ProducersConsumers(new HookedUnboundedValueQueue<CoyoteHooks>(2), producers: 2, perProducer: 3, consumers: 2, consumerAttempts: 4));
+
+    [Fact]
+    public void ValueItemsThroughSpares() =>
+        Scenario.AssertNoBug(nameof(ValueItemsThroughSpares),
+            () => QueueScenarios.ProducersConsumers(new HookedUnboundedValueQueue<CoyoteHooks>(2, spareSegments: 3), producers: 1, perProducer: 6, consumers: 2, consumerAttempts: 4));
+
+    // The broken variant: states without the life, so a recycled segment's slots look published before they are
+    // written, and a consumer takes the last life's item again.
+    [Fact]
+    public void FindsMarkWithoutLife() =>
+        Scenario.AssertFindsBug(nameof(FindsMarkWithoutLife),
+            () => QueueScenarios.ProducersConsumers(new HookedUnboundedValueQueue<MarkWithoutLifeHooks>(2), producers: 1, perProducer: 5, consumers: 2, consumerAttempts: 3),
+            "twice");
+
     [Fact]
     public void NoFalseEmpty() =>
         Scenario.AssertNoBug(nameof(NoFalseEmpty), () => QueueScenarios.NoFalseEmpty(new HookedUnboundedQueue<CoyoteHooks>(2)));
