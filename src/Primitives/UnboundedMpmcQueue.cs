@@ -655,7 +655,8 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
 
         seg.Next = null;
 
-        // Full fence (CAS): the clearing above is visible to the producer that takes the spare with its exchange.
+        // Full fence (CAS): the items cleared above (if any) are seen cleared by the producer that takes the spare with
+        // its exchange.
         // If a spare is there already, the segment waits among the further spares, or goes if they are full.
         if (Interlocked.CompareExchange(ref _spare, seg, null) is not null)
         {
