@@ -31,6 +31,8 @@ namespace FastThreadPool.Benchmarks;
 /// and <c>.json</c>.</description></item>
 /// <item><description><c>queue-alone [--rounds N]</c>: the queues' 1p1c case, and each queue filled and drained by one
 /// thread, in a process that runs nothing else (see <see cref="QueueAlone"/>); writes <c>queue-alone.md</c>.</description></item>
+/// <item><description><c>queue-work [--rounds N]</c>: the queues' 1p1c case with work per item on the producer's or the
+/// consumer's side, from none to about 16 ns (see <see cref="QueueWork"/>); writes <c>queue-work.md</c>.</description></item>
 /// <item><description><c>precision</c>: only the timer-precision measurement (lateness of delayed jobs against
 /// <c>Task.Delay</c> and <c>System.Threading.Timer</c>); the headline mode runs it too.</description></item>
 /// <item><description><c>charts SUMMARY.json [DIR]</c>: the PNG charts (one per suite) of a stored summary.</description></item>
@@ -67,6 +69,13 @@ public static class Program
         {
             string? rounds = TakeOption(ref rest, "--rounds");
             QueueAlone.Run(rounds is null ? 400 : int.Parse(rounds, System.Globalization.CultureInfo.InvariantCulture), outDir);
+            return 0;
+        }
+
+        if (mode == "queue-work")
+        {
+            string? rounds = TakeOption(ref rest, "--rounds");
+            QueueWork.Run(rounds is null ? 100 : int.Parse(rounds, System.Globalization.CultureInfo.InvariantCulture), outDir);
             return 0;
         }
 
@@ -169,6 +178,7 @@ public static class Program
             // One interleaved round, so that the mode cannot rot either (its files go to a scratch folder).
             Interleaved.Run(TimeSpan.Zero, Path.Combine(Path.GetTempPath(), "fastthreadpool-dry-interleaved"));
             QueueAlone.Run(1, Path.Combine(Path.GetTempPath(), "fastthreadpool-dry-queue-alone"));
+            QueueWork.Run(1, Path.Combine(Path.GetTempPath(), "fastthreadpool-dry-queue-work"));
         }
 
         return failed ? 1 : 0;
