@@ -28,6 +28,15 @@ namespace FastThreadPool.Primitives;
 /// </list>
 /// <para>Names map to the paper as: <c>_indices.Tail</c> = enqueue_pos, <c>_indices.Head</c> = dequeue_pos,
 /// <c>Slot.Sequence</c> = cell.sequence, <c>pos</c> and <c>seq</c> as in the paper.</para>
+/// <para>Two protocols, chosen by the element type when the code is compiled (so a queue pays for one only). For a
+/// <typeparamref name="T"/> that holds references, Vyukov's, as above: the consumer clears the slot (so the queue keeps
+/// no dequeued object alive) and hands it back with its sequence number. For a <typeparamref name="T"/> without
+/// references, <em>read before claim</em>: a consumer reads the item before the compare-and-swap that claims it and
+/// never writes the slot; once the head is past a position, nobody reads that slot again, so a producer may write slot
+/// <c>pos</c> as soon as the head is past <c>pos - capacity</c>. Producers learn that from a value of the head kept on
+/// their own cache line, and read the consumers' line only when that value says the ring is full. A producer that
+/// keeps up with a slower consumer then fills the slots the consumer has left without waiting on each one; the
+/// measured effect is in papers/mpmc-queues.md, section 2.</para>
 /// <para>Progress: lock-free between producers and between consumers (a failed CAS means another thread
 /// succeeded), but blocking between them at one slot: a consumer may wait for a producer that has claimed the slot
 /// before it and not yet written it, as in <c>ConcurrentQueue</c>.</para>
@@ -86,8 +95,16 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
         public long Sequence;
     }
 
-    private PaddedHeadAndTail _indices;
+    private PaddedRingIndices _indices;
     private readonly Slot[] _slots;
+
+    /// <summary>True for an element type without references: the read-before-claim protocol (see
+    /// <see cref="BoundedMpmcQueue{T}"/>); false: Vyukov's. A constant for the JIT.</summary>
+    private static bool ReadBeforeClaim
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => !RuntimeHelpers.IsReferenceOrContainsReferences<T>();
+    }
 
     /// <param name="capacity">Rounded up to a power of two, at least 2.</param>
     /// <param name="startIndex">The first position; tests start near <see cref="long.MaxValue"/> to cover
@@ -106,6 +123,7 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
 
         _indices.Head = startIndex;
         _indices.Tail = startIndex;
+        _indices.HeadSeen = startIndex;
     }
 
     public readonly int Capacity => _slots.Length;
@@ -154,16 +172,23 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
         long pos = Volatile.Read(ref _indices.Tail);
         ref Slot slot = ref _slots[Index(pos)];
 
-        // Acquire: pairs with the consumer's release store of Sequence = pos (its TryDequeue, one lap ago), so the
-        // consumer's read of the old item happens before our write of the new one. The CAS is the linearization point
-        // of a successful enqueue's claim; the item becomes visible to consumers at the release store in Publish.
-        if (Volatile.Read(ref slot.Sequence) == pos && Interlocked.CompareExchange(ref _indices.Tail, unchecked(pos + 1), pos) == pos)
+        // Vyukov's: the acquire read of Sequence pairs with the consumer's release store of Sequence = pos (its
+        // TryDequeue, one lap ago), so the consumer's read of the old item happens before our write of the new one.
+        // Read before claim: the acquire read of HeadSeen pairs with the release store of the producer that saw the
+        // head there (TryEnqueueSlow), whose acquire read of Head pairs with the consumers' claiming CAS; each of those
+        // consumers read its item before its CAS. So the read of position pos - capacity's item happens before our
+        // write when the head was past it. The CAS is the linearization point of a successful enqueue's claim; the
+        // item becomes visible to consumers at the release store in Publish.
+        bool free = ReadBeforeClaim
+            ? unchecked(pos - Volatile.Read(ref _indices.HeadSeen)) < _slots.Length
+            : Volatile.Read(ref slot.Sequence) == pos;
+        if (free && Interlocked.CompareExchange(ref _indices.Tail, unchecked(pos + 1), pos) == pos)
         {
             Publish(ref slot, pos, item);
             return true;
         }
 
-        return TryEnqueueSlow(item);
+        return ReadBeforeClaim ? TryEnqueueSlowReadBeforeClaim(item) : TryEnqueueSlow(item);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -228,6 +253,41 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
         }
     }
 
+    /// <summary>The producers' slow path of the read-before-claim protocol: room is judged by the head alone.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryEnqueueSlowReadBeforeClaim(T item)
+    {
+        Slot[] slots = _slots;
+        long pos = Volatile.Read(ref _indices.Tail);
+        while (true)
+        {
+            if (unchecked(pos - Volatile.Read(ref _indices.HeadSeen)) >= slots.Length)
+            {
+                // Acquire: pairs with the consumers' claiming CAS (see TryEnqueue). Full iff, at the instant head is
+                // read, tail - head >= capacity: tail >= pos then (tail only grows), so pos - head >= capacity suffices.
+                long head = Volatile.Read(ref _indices.Head);
+                if (unchecked(pos - head) >= slots.Length)
+                {
+                    return false;
+                }
+
+                // Release: hands what the acquire above saw to the producers that read HeadSeen. Racing producers
+                // may store older values over newer ones; any value the head had is safe, an older one only makes
+                // the next producer look again.
+                Volatile.Write(ref _indices.HeadSeen, head);
+            }
+
+            long seen = Interlocked.CompareExchange(ref _indices.Tail, unchecked(pos + 1), pos);
+            if (seen == pos)
+            {
+                Publish(ref slots[Index(pos)], pos, item);
+                return true;
+            }
+
+            pos = seen;
+        }
+    }
+
     /// <summary>The fast path, as for <see cref="TryEnqueue"/>: one attempt at the head, the rest out of line.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryDequeue([MaybeNullWhen(false)] out T item)
@@ -237,24 +297,68 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
 
         // Acquire: pairs with the producer's release store of Sequence = pos + 1, so its item write is visible. The
         // CAS is the linearization point of a successful dequeue.
-        if (Volatile.Read(ref slot.Sequence) == unchecked(pos + 1) && Interlocked.CompareExchange(ref _indices.Head, unchecked(pos + 1), pos) == pos)
+        if (Volatile.Read(ref slot.Sequence) == unchecked(pos + 1) && TryClaim(ref slot, pos, out item))
         {
-            item = Take(ref slot, pos);
             return true;
         }
 
         return TryDequeueSlow(out item);
     }
 
+    /// <summary>Claims position <paramref name="pos"/>, whose slot was seen published, and takes its item: false if
+    /// another consumer claimed it first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryClaim(ref Slot slot, long pos, [MaybeNullWhen(false)] out T item)
+    {
+        if (!ReadBeforeClaim)
+        {
+            if (Interlocked.CompareExchange(ref _indices.Head, unchecked(pos + 1), pos) == pos)
+            {
+                item = Take(ref slot, pos);
+                return true;
+            }
+
+            item = default;
+            return false;
+        }
+
+        if (THooks.Faults.Has(Fault.ReadItemAfterClaim))
+        {
+            // The fault: the item read after the claim, when a producer of the next lap may already be writing it.
+            if (Interlocked.CompareExchange(ref _indices.Head, unchecked(pos + 1), pos) == pos)
+            {
+                THooks.Interleave();
+                item = slot.Item;
+                return true;
+            }
+
+            item = default;
+            return false;
+        }
+
+        // Read before the claim: once the CAS succeeds, a producer may write the slot for the next lap. If another
+        // consumer claimed pos meanwhile, a producer may be writing the slot now and the value may be torn; the CAS
+        // then fails and the value is dropped. The CAS is a full fence, so the read happens before it.
+        THooks.Interleave();
+        T value = slot.Item;
+        if (Interlocked.CompareExchange(ref _indices.Head, unchecked(pos + 1), pos) == pos)
+        {
+            item = value;
+            return true;
+        }
+
+        item = default;
+        return false;
+    }
+
+    /// <summary>Vyukov's protocol (element types with references): takes the claimed item, clears the slot, and hands
+    /// it to the producer of the next lap.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private T Take(ref Slot slot, long pos)
     {
         THooks.Interleave();
         T item = slot.Item;
-        if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
-        {
-            slot.Item = default!;
-        }
+        slot.Item = default!;
 
         // Release: the reads and the clear of the item above happen before the producer of the next lap (whose
         // acquire load reads pos + capacity) writes the slot.
@@ -275,14 +379,12 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
             long dif = unchecked(seq - (pos + 1));
             if (dif == 0)
             {
-                long seen = Interlocked.CompareExchange(ref _indices.Head, unchecked(pos + 1), pos);
-                if (seen == pos)
+                if (TryClaim(ref slot, pos, out item))
                 {
-                    item = Take(ref slot, pos);
                     return true;
                 }
 
-                pos = seen;
+                pos = Volatile.Read(ref _indices.Head);
                 continue;
             }
 

@@ -28,3 +28,21 @@ internal struct PaddedHeadAndTail
     /// <summary>Producer index (enqueue side).</summary>
     [FieldOffset(2 * CacheLine.Size)] public long Tail;
 }
+
+/// <summary>
+/// The bounded ring's indices: <see cref="Head"/> and <see cref="Tail"/> as in <see cref="PaddedHeadAndTail"/>, and
+/// beside the tail, on the producers' line, <see cref="HeadSeen"/>: a value the head had, which producers read
+/// instead of the consumers' line.
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 3 * CacheLine.Size)]
+internal struct PaddedRingIndices
+{
+    /// <summary>Consumer index (dequeue side).</summary>
+    [FieldOffset(1 * CacheLine.Size)] public long Head;
+
+    /// <summary>Producer index (enqueue side).</summary>
+    [FieldOffset(2 * CacheLine.Size)] public long Tail;
+
+    /// <summary>A value <see cref="Head"/> had (never more than it has now), kept by producers.</summary>
+    [FieldOffset((2 * CacheLine.Size) + sizeof(long))] public long HeadSeen;
+}

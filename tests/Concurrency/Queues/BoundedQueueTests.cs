@@ -24,6 +24,45 @@ public class BoundedQueueTests
     public void NoFalseEmpty() =>
         Scenario.AssertNoBug(nameof(NoFalseEmpty), () => QueueScenarios.NoFalseEmpty(new HookedBoundedQueue<CoyoteHooks>(4)));
 
+    // The same scenarios over a value type: the read-before-claim protocol.
+    [Fact]
+    public void ValueItemsFullEmptyBoundaryCapacity2() =>
+        Scenario.AssertNoBug(nameof(ValueItemsFullEmptyBoundaryCapacity2),
+            () => QueueScenarios.ProducersConsumers(new HookedBoundedValueQueue<CoyoteHooks>(2), producers: 2, perProducer: 2, consumers: 1, consumerAttempts: 3));
+
+    [Fact]
+    public void ValueItemsSlotReuseAfterFullLapCapacity2() =>
+        Scenario.AssertNoBug(nameof(ValueItemsSlotReuseAfterFullLapCapacity2),
+            () => QueueScenarios.ProducersConsumers(new HookedBoundedValueQueue<CoyoteHooks>(2), producers: 1, perProducer: 5, consumers: 2, consumerAttempts: 3));
+
+    [Fact]
+    public void ValueItemsTwoProducersTwoConsumersCapacity2() =>
+        Scenario.AssertNoBug(nameof(ValueItemsTwoProducersTwoConsumersCapacity2),
+            () => QueueScenarios.ProducersConsumers(new HookedBoundedValueQueue<CoyoteHooks>(2), producers: 2, perProducer: 3, consumers: 2, consumerAttempts: 4));
+
+    [Fact]
+    public void ValueItemsIndicesWrapAroundLongMaxValue() =>
+        Scenario.AssertNoBug(nameof(ValueItemsIndicesWrapAroundLongMaxValue),
+            () => QueueScenarios.ProducersConsumers(new HookedBoundedValueQueue<CoyoteHooks>(2, startIndex: long.MaxValue - 2), producers: 2, perProducer: 2, consumers: 2, consumerAttempts: 2));
+
+    [Fact]
+    public void ValueItemsNoFalseEmpty() =>
+        Scenario.AssertNoBug(nameof(ValueItemsNoFalseEmpty), () => QueueScenarios.NoFalseEmpty(new HookedBoundedValueQueue<CoyoteHooks>(4)));
+
+    [Fact]
+    public void FindsValueItemsPublishBeforeWrite() =>
+        Scenario.AssertFindsBug(nameof(FindsValueItemsPublishBeforeWrite),
+            () => QueueScenarios.ProducersConsumers(new HookedBoundedValueQueue<PublishBeforeWriteHooks>(2), producers: 1, perProducer: 2, consumers: 1, consumerAttempts: 2),
+            "dequeued null");
+
+    // The planted bug of the read-before-claim protocol: a consumer that reads the item after its claim can read the
+    // next lap's item, written by a producer that saw the head past the slot.
+    [Fact]
+    public void FindsValueItemsReadAfterClaim() =>
+        Scenario.AssertFindsBug(nameof(FindsValueItemsReadAfterClaim),
+            () => QueueScenarios.ProducersConsumers(new HookedBoundedValueQueue<ReadItemAfterClaimHooks>(2), producers: 1, perProducer: 5, consumers: 2, consumerAttempts: 3),
+            "twice|order|lost");
+
     [Fact]
     public void FindsPublishBeforeWrite() =>
         Scenario.AssertFindsBug(nameof(FindsPublishBeforeWrite),

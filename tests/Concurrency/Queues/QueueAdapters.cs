@@ -6,7 +6,7 @@ using FastThreadPool.Primitives.Internal;
 
 namespace FastThreadPool.Tests.Concurrency.Queues;
 
-/// <summary>The shipped bounded-queue algorithm, instantiated with test hooks.</summary>
+/// <summary>The shipped bounded-queue algorithm, instantiated with test hooks, over references (Vyukov's protocol).</summary>
 internal sealed class HookedBoundedQueue<THooks> : IMpmcQueue<string> where THooks : struct, IHooks
 {
     private BoundedRing<string, THooks> _ring;
@@ -48,9 +48,27 @@ internal sealed class HookedUnboundedQueue<THooks> : IMpmcQueue<string> where TH
 }
 
 /// <summary>
+/// The scenarios' items ("p:i", strings) as <c>long</c> values for the queues over a value type: "p:i" travels as
+/// (p + 1) * 2^20 + i + 1, so a slot read before any producer wrote it (0) comes out as null, and one read from an
+/// earlier lap or life as a duplicate.
+/// </summary>
+internal static class ValueItems
+{
+    public static long Encode(string item)
+    {
+        int colon = item.IndexOf(':', StringComparison.Ordinal);
+        long p = long.Parse(item.AsSpan(0, colon), CultureInfo.InvariantCulture);
+        long i = long.Parse(item.AsSpan(colon + 1), CultureInfo.InvariantCulture);
+        return ((p + 1) << 20) + i + 1;
+    }
+
+    public static string Decode(long value) =>
+        value == 0 ? null! : string.Create(CultureInfo.InvariantCulture, $"{(value >> 20) - 1}:{(value & ((1 << 20) - 1)) - 1}");
+}
+
+/// <summary>
 /// The unbounded queue's algorithm over a value type (<c>long</c>), whose recycled segments keep their items (only
-/// references are cleared), behind the scenarios' string contract: item "p:i" travels as (p + 1) * 2^20 + i + 1, so a
-/// slot read before any producer wrote it (0) comes out as null, and one read from an earlier life as a duplicate.
+/// references are cleared), behind the scenarios' string contract (see <see cref="ValueItems"/>).
 /// </summary>
 internal sealed class HookedUnboundedValueQueue<THooks> : IMpmcQueue<string> where THooks : struct, IHooks
 {
@@ -62,22 +80,39 @@ internal sealed class HookedUnboundedValueQueue<THooks> : IMpmcQueue<string> whe
 
     public bool TryEnqueue(string item)
     {
-        int colon = item.IndexOf(':', StringComparison.Ordinal);
-        long p = long.Parse(item.AsSpan(0, colon), CultureInfo.InvariantCulture);
-        long i = long.Parse(item.AsSpan(colon + 1), CultureInfo.InvariantCulture);
-        _queue.Enqueue(((p + 1) << 20) + i + 1);
+        _queue.Enqueue(ValueItems.Encode(item));
         return true;
     }
 
     public bool TryDequeue([MaybeNullWhen(false)] out string item)
     {
-        if (!_queue.TryDequeue(out long value))
-        {
-            item = null;
-            return false;
-        }
+        bool taken = _queue.TryDequeue(out long value);
+        item = taken ? ValueItems.Decode(value) : null;
+        return taken;
+    }
+}
 
-        item = value == 0 ? null! : string.Create(CultureInfo.InvariantCulture, $"{(value >> 20) - 1}:{(value & ((1 << 20) - 1)) - 1}");
-        return true;
+/// <summary>
+/// The bounded queue's algorithm over a value type (<c>long</c>): the read-before-claim protocol (consumers read the
+/// item before their claim and never write the slot; producers judge room by the head), behind the scenarios' string
+/// contract (see <see cref="ValueItems"/>). <see cref="HookedBoundedQueue{THooks}"/> runs Vyukov's protocol.
+/// </summary>
+internal sealed class HookedBoundedValueQueue<THooks> : IMpmcQueue<string> where THooks : struct, IHooks
+{
+    private BoundedRing<long, THooks> _ring;
+
+    public HookedBoundedValueQueue(int capacity, long startIndex = 0) => _ring = new BoundedRing<long, THooks>(capacity, startIndex);
+
+    public int Count => _ring.Count;
+
+    public int Capacity => _ring.Capacity;
+
+    public bool TryEnqueue(string item) => _ring.TryEnqueue(ValueItems.Encode(item));
+
+    public bool TryDequeue([MaybeNullWhen(false)] out string item)
+    {
+        bool taken = _ring.TryDequeue(out long value);
+        item = taken ? ValueItems.Decode(value) : null;
+        return taken;
     }
 }

@@ -142,6 +142,34 @@ public sealed class BoundedMpmcQueueContractTests : QueueContractTests
     protected override int ExpectedCapacity(int requested) => (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(requested, 2));
 }
 
+/// <summary>The bounded queue over references (Vyukov's protocol; over <c>long</c> it runs read before claim): each
+/// item travels boxed.</summary>
+public sealed class BoundedMpmcQueueOverReferencesContractTests : QueueContractTests
+{
+    protected override IMpmcQueue<long> Create(int capacity) => new BoxedQueue(new BoundedMpmcQueue<object>(capacity));
+
+    protected override int ExpectedCapacity(int requested) => (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(requested, 2));
+}
+
+/// <summary>A queue of <c>long</c> over a queue of references: the item boxed on the way in, unboxed on the way out.</summary>
+internal sealed class BoxedQueue(IMpmcQueue<object> inner) : IMpmcQueue<long>
+{
+    public int Count => inner.Count;
+
+    public int Capacity => inner.Capacity;
+
+    public bool IsEmpty => inner.IsEmpty;
+
+    public bool TryEnqueue(long item) => inner.TryEnqueue(item);
+
+    public bool TryDequeue(out long item)
+    {
+        bool taken = inner.TryDequeue(out object? boxed);
+        item = taken ? (long)boxed! : 0;
+        return taken;
+    }
+}
+
 public sealed class UnboundedMpmcQueueContractTests : QueueContractTests
 {
     protected override IMpmcQueue<long> Create(int capacity) => new UnboundedMpmcQueue<long>(segmentSize: Math.Max(2, Math.Min(capacity, 64)));

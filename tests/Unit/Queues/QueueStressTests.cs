@@ -210,6 +210,12 @@ public sealed class BoundedMpmcQueueStressTests : QueueStressTests
     protected override IMpmcQueue<long> Create() => new BoundedMpmcQueue<long>(8);
 }
 
+/// <summary>The bounded queue over references: Vyukov's protocol (see <see cref="BoxedQueue"/>).</summary>
+public sealed class BoundedMpmcQueueOverReferencesStressTests : QueueStressTests
+{
+    protected override IMpmcQueue<long> Create() => new BoxedQueue(new BoundedMpmcQueue<object>(8));
+}
+
 public sealed class UnboundedMpmcQueueStressTests : QueueStressTests
 {
     protected override IMpmcQueue<long> Create() => new UnboundedMpmcQueue<long>(segmentSize: 4);
