@@ -23,10 +23,12 @@ namespace FastThreadPool.Benchmarks.Infrastructure;
 /// Either the producer pulls away from the consumer and the two threads work on different cache lines, or the consumer
 /// keeps up and both work in the same lines, each line moving between the cores for every item or two. A nanosecond
 /// of work on one side moves a queue from one regime to the other. This mode shows the ratio across that range instead
-/// of at one point of it. The last column says which regime the runs were in: where the producer had finished when the
-/// consumer finished (near 100%: in step; lower: the producer ran ahead).</para>
+/// of at one point of it. The column "producer's end" says which regime the runs were in: where the producer had
+/// finished when the consumer finished (near 100%: in step; lower: the producer ran ahead). The columns "empty" and
+/// "full" count the loop's failed calls per 1,000 items (the consumer's, the producer's), which cost nothing on the
+/// path of a successful call.</para>
 /// Run: <c>dotnet run -c Release --project bench -- queue-work [--rounds N] [--out DIR]</c> (default 100 rounds, about
-/// 90 s; figures over the last three quarters); writes <c>queue-work.md</c>.
+/// 60 s; figures over the last three quarters); writes <c>queue-work.md</c>.
 /// </summary>
 public static class QueueWork
 {
@@ -34,12 +36,16 @@ public static class QueueWork
 
     private static readonly int[] s_levels = [0, 1, 2, 4, 8, 16];
 
-    private sealed class Subject(string name, Func<int, int, long, (double Ns, double ProducerShare)> run)
+    /// <summary>One run: ns per item, when the producer finished as a share of the run, and the failed calls per
+    /// 1,000 items (the consumer's that found the queue empty, the producer's that found it full).</summary>
+    private readonly record struct RunFigures(double Ns, double ProducerShare, double Empty, double Full);
+
+    private sealed class Subject(string name, Func<int, int, long, RunFigures> run)
     {
         public string Name { get; } = name;
 
-        /// <summary>(producer work, consumer work, expected sum) to (ns per item, producer's end as a share of the run).</summary>
-        public Func<int, int, long, (double Ns, double ProducerShare)> Run { get; } = run;
+        /// <summary>(producer work, consumer work, expected sum) to the run's figures.</summary>
+        public Func<int, int, long, RunFigures> Run { get; } = run;
     }
 
     /// <summary>Runs the rounds and writes <c>queue-work.md</c> into <paramref name="directory"/>.</summary>
@@ -71,12 +77,16 @@ public static class QueueWork
         int skipped = rounds / 4;
         var ns = new List<double>[cells.Count, subjects.Length];
         var share = new List<double>[cells.Count, subjects.Length];
+        var empty = new List<double>[cells.Count, subjects.Length];
+        var full = new List<double>[cells.Count, subjects.Length];
         for (int c = 0; c < cells.Count; c++)
         {
             for (int s = 0; s < subjects.Length; s++)
             {
                 ns[c, s] = [];
                 share[c, s] = [];
+                empty[c, s] = [];
+                full[c, s] = [];
             }
         }
 
@@ -89,11 +99,13 @@ public static class QueueWork
                 random.Shuffle(order);
                 foreach (int s in order)
                 {
-                    (double t, double p) = subjects[s].Run(cells[c].Producer, cells[c].Consumer, cells[c].Expected);
+                    RunFigures run = subjects[s].Run(cells[c].Producer, cells[c].Consumer, cells[c].Expected);
                     if (round >= skipped)
                     {
-                        ns[c, s].Add(t);
-                        share[c, s].Add(p);
+                        ns[c, s].Add(run.Ns);
+                        share[c, s].Add(run.ProducerShare);
+                        empty[c, s].Add(run.Empty);
+                        full[c, s].Add(run.Full);
                     }
                 }
             }
@@ -103,10 +115,10 @@ public static class QueueWork
         md.AppendLine("# The queues' 1p1c case with work per item");
         md.AppendLine();
         md.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"Machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, {DateTime.UtcNow:yyyy-MM-dd}. {rounds} rounds, figures over the last {rounds - skipped}. Work: k dependent multiply-add steps per item on one side. ns per item (median); ratio: ConcurrentQueue's time / the row's within each round, median and 25th-75th percentile; producer's end: when the producer finished, as a share of the run (median; near 100%: the two threads ran in step)."));
+            $"Machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, {DateTime.UtcNow:yyyy-MM-dd}. {rounds} rounds, figures over the last {rounds - skipped}. Work: k dependent multiply-add steps per item on one side. ns per item (median); ratio: ConcurrentQueue's time / the row's within each round, median and 25th-75th percentile; producer's end: when the producer finished, as a share of the run (median; near 100%: the two threads ran in step); empty and full: the consumer's calls that found the queue empty and the producer's that found it full, per 1,000 items (median)."));
         md.AppendLine();
-        md.AppendLine("| work | queue | ns per item | ratio, 25th-75th | producer's end |");
-        md.AppendLine("|---|---|---:|---:|---:|");
+        md.AppendLine("| work | queue | ns per item | ratio, 25th-75th | producer's end | empty | full |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|");
         for (int c = 0; c < cells.Count; c++)
         {
             string work = cells[c].Producer == 0 && cells[c].Consumer == 0 ? "none"
@@ -115,7 +127,7 @@ public static class QueueWork
             {
                 var ratios = ns[c, s].Select((t, i) => ns[c, 0][i] / t).OrderBy(r => r).ToList();
                 md.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {work} | {subjects[s].Name} | {Median(ns[c, s]):F2} | {Median(ratios):F2}, {ratios[ratios.Count / 4]:F2}-{ratios[ratios.Count * 3 / 4]:F2} | {Median(share[c, s]) * 100:F0}% |"));
+                    $"| {work} | {subjects[s].Name} | {Median(ns[c, s]):F2} | {Median(ratios):F2}, {ratios[ratios.Count / 4]:F2}-{ratios[ratios.Count * 3 / 4]:F2} | {Median(share[c, s]) * 100:F0}% | {Median(empty[c, s]):F1} | {Median(full[c, s]):F1} |"));
             }
         }
 
@@ -153,37 +165,41 @@ public static class QueueWork
 
     /// <summary>The headline 1p1c loop (the same waits: a <see cref="SpinWait"/> that is not reset), with the work,
     /// the sum and the check.</summary>
-    private static (double Ns, double ProducerShare) OneProducerOneConsumer<TQ>(TQ q, int producerWork, int consumerWork, long expected)
+    private static RunFigures OneProducerOneConsumer<TQ>(TQ q, int producerWork, int consumerWork, long expected)
         where TQ : struct, IQueueOps
     {
         using var start = new Barrier(2);
-        long began = 0, producerEnd = 0, consumerEnd = 0, sum = 0;
+        long began = 0, producerEnd = 0, consumerEnd = 0, sum = 0, fulls = 0, empties = 0;
         var producer = new Thread(() =>
         {
             start.SignalAndWait();
             SpinWait spinner = default;
+            long failed = 0;
             for (long i = 0; i < Items; i++)
             {
                 long item = Work(i, producerWork);
                 while (!q.TryEnqueue(item))
                 {
+                    failed++;
                     spinner.SpinOnce(sleep1Threshold: -1);
                 }
             }
 
             producerEnd = Stopwatch.GetTimestamp();
+            fulls = failed;
         });
         var consumer = new Thread(() =>
         {
             start.SignalAndWait();
             began = Stopwatch.GetTimestamp();
             SpinWait spinner = default;
-            long local = 0;
+            long local = 0, failed = 0;
             for (int i = 0; i < Items; i++)
             {
                 long item;
                 while (!q.TryDequeue(out item))
                 {
+                    failed++;
                     spinner.SpinOnce(sleep1Threshold: -1);
                 }
 
@@ -192,6 +208,7 @@ public static class QueueWork
 
             consumerEnd = Stopwatch.GetTimestamp();
             sum = local;
+            empties = failed;
         });
         producer.Start();
         consumer.Start();
@@ -202,7 +219,8 @@ public static class QueueWork
             throw new InvalidOperationException($"sum {sum}, expected {expected}: an item was lost or taken twice");
         }
 
-        return (Stopwatch.GetElapsedTime(began, consumerEnd).TotalNanoseconds / Items, (double)(producerEnd - began) / (consumerEnd - began));
+        return new RunFigures(Stopwatch.GetElapsedTime(began, consumerEnd).TotalNanoseconds / Items, (double)(producerEnd - began) / (consumerEnd - began),
+            empties * 1000.0 / Items, fulls * 1000.0 / Items);
     }
 
     private static double Median(List<double> values)
