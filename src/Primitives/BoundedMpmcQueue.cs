@@ -116,7 +116,8 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
 
         for (long i = 0; i < size; i++)
         {
-            // Position startIndex + i is free for its first lap.
+            // Position startIndex + i is free for its first lap (Vyukov's protocol), and not published (either:
+            // a consumer of it waits for pos + 1).
             long pos = unchecked(startIndex + i);
             _slots[Index(pos)].Sequence = pos;
         }
