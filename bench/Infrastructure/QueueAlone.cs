@@ -85,9 +85,9 @@ public static class QueueAlone
         foreach (Subject s in subjects)
         {
             // Ratios within a round, as the interleaved rounds take them: ConcurrentQueue's time / this queue's.
-            var ratios = s.Pairs.Select((p, i) => subjects[0].Pairs[i] / p).OrderBy(r => r).ToList();
+            string ratios = RatioCell(s.Pairs.Select((p, i) => subjects[0].Pairs[i] / p));
             md.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {s.Name} | {Median(s.Pairs):F2} ({s.Pairs.Min():F2}-{s.Pairs.Max():F2}) | {Median(ratios):F2}, {ratios[ratios.Count / 4]:F2}-{ratios[ratios.Count * 3 / 4]:F2} | {Cell(s.Fills)} | {Cell(s.Drains)} |"));
+                $"| {s.Name} | {Median(s.Pairs):F2} ({s.Pairs.Min():F2}-{s.Pairs.Max():F2}) | {ratios} | {Cell(s.Fills)} | {Cell(s.Drains)} |"));
         }
 
         Directory.CreateDirectory(directory);
@@ -101,10 +101,18 @@ public static class QueueAlone
     private static string Cell(List<double> values) =>
         values.Count == 0 || double.IsNaN(values[0]) ? "-" : string.Create(CultureInfo.InvariantCulture, $"{Median(values):F2} ({values.Min():F2}-{values.Max():F2})");
 
-    private static double Median(List<double> values)
+    /// <summary>The median (the upper one of an even count), as every table of these modes gives it.</summary>
+    internal static double Median(List<double> values)
     {
         var sorted = values.OrderBy(v => v).ToList();
         return sorted[sorted.Count / 2];
+    }
+
+    /// <summary>Within-round ratios as the tables give them: "median, 25th-75th percentile".</summary>
+    internal static string RatioCell(IEnumerable<double> ratios)
+    {
+        var sorted = ratios.OrderBy(r => r).ToList();
+        return string.Create(CultureInfo.InvariantCulture, $"{sorted[sorted.Count / 2]:F2}, {sorted[sorted.Count / 4]:F2}-{sorted[sorted.Count * 3 / 4]:F2}");
     }
 
     private static double Fill<TQ>(TQ q) where TQ : struct, IQueueOps

@@ -125,9 +125,9 @@ public static class QueueWork
                 : cells[c].Producer > 0 ? $"producer, k = {cells[c].Producer}" : $"consumer, k = {cells[c].Consumer}";
             for (int s = 0; s < subjects.Length; s++)
             {
-                var ratios = ns[c, s].Select((t, i) => ns[c, 0][i] / t).OrderBy(r => r).ToList();
+                string ratios = QueueAlone.RatioCell(ns[c, s].Select((t, i) => ns[c, 0][i] / t));
                 md.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {work} | {subjects[s].Name} | {Median(ns[c, s]):F2} | {Median(ratios):F2}, {ratios[ratios.Count / 4]:F2}-{ratios[ratios.Count * 3 / 4]:F2} | {Median(share[c, s]) * 100:F0}% | {Median(empty[c, s]):F1} | {Median(full[c, s]):F1} |"));
+                    $"| {work} | {subjects[s].Name} | {Median(ns[c, s]):F2} | {ratios} | {Median(share[c, s]) * 100:F0}% | {Median(empty[c, s]):F1} | {Median(full[c, s]):F1} |"));
             }
         }
 
@@ -223,9 +223,5 @@ public static class QueueWork
             empties * 1000.0 / Items, fulls * 1000.0 / Items);
     }
 
-    private static double Median(List<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToList();
-        return sorted[sorted.Count / 2];
-    }
+    private static double Median(List<double> values) => QueueAlone.Median(values);
 }
