@@ -174,12 +174,14 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
         ref Slot slot = ref _slots[Index(pos)];
 
         // Vyukov's: the acquire read of Sequence pairs with the consumer's release store of Sequence = pos (its
-        // TryDequeue, one lap ago), so the consumer's read of the old item happens before our write of the new one.
-        // Read before claim: the acquire read of HeadSeen pairs with the release store of the producer that saw the
-        // head there (TryEnqueueSlow), whose acquire read of Head pairs with the consumers' claiming CAS; each of those
-        // consumers read its item before its CAS. So the read of position pos - capacity's item happens before our
-        // write when the head was past it. The CAS is the linearization point of a successful enqueue's claim; the
-        // item becomes visible to consumers at the release store in Publish.
+        // TryDequeue, one lap ago), so the consumer's read of the old item happens before our write of the new
+        // one.
+        // Read before claim: the acquire read of HeadSeen pairs with the release store of the producer that saw
+        // the head there (TryEnqueueSlowReadBeforeClaim), whose acquire read of Head pairs with the consumers'
+        // claiming CAS; each of those consumers read its item before its CAS. So the read of position pos -
+        // capacity's item happens before our write when the head was past it. The CAS is the linearization
+        // point of a successful enqueue's claim; the item becomes visible to consumers at the release store in
+        // Publish.
         bool free = ReadBeforeClaim
             ? unchecked(pos - Volatile.Read(ref _indices.HeadSeen)) < _slots.Length
             : Volatile.Read(ref slot.Sequence) == pos;

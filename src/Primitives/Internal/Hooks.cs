@@ -15,8 +15,9 @@ internal enum Fault
     /// <summary>Bounded queue: publish the slot's sequence before writing the item.</summary>
     PublishBeforeWrite = 1 << 0,
 
-    /// <summary>Unbounded queue: the consumer reads the item after its claim, when the segment may already have been
-    /// recycled and its slot cleared.</summary>
+    /// <summary>Unbounded queue, and the bounded ring over element types without references (read before claim): the
+    /// consumer reads the item after its claim, when the segment may already have been recycled and its slot cleared,
+    /// or the ring's producer of the next lap may already have written the slot.</summary>
     ReadItemAfterClaim = 1 << 1,
 
     /// <summary>Deque: the owner's pop reads top before it stores bottom (the reordering that a missing store->load
