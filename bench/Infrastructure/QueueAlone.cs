@@ -78,7 +78,7 @@ public static class QueueAlone
         md.AppendLine("# The queues' 1p1c case in a process of its own");
         md.AppendLine();
         md.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"Machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, {DateTime.UtcNow:yyyy-MM-dd}. {rounds} rounds, figures over the last {kept}: ns per item, median (min-max); ratio: ConcurrentQueue's time / the row's within each round, median and 25th-75th percentile. 1p1c: the headline case's loop, 2^20 items; fill and drain: one thread, {Filled:N0} items each."));
+            $"{MachineLine()} {rounds} rounds, figures over the last {kept}: ns per item, median (min-max); ratio: ConcurrentQueue's time / the row's within each round, median and 25th-75th percentile. 1p1c: the headline case's loop, 2^20 items; fill and drain: one thread, {Filled:N0} items each."));
         md.AppendLine();
         md.AppendLine("| queue | 1p1c | 1p1c ratio, 25th-75th | fill | drain |");
         md.AppendLine("|---|---:|---:|---:|---:|");
@@ -90,9 +90,7 @@ public static class QueueAlone
                 $"| {s.Name} | {Median(s.Pairs):F2} ({s.Pairs.Min():F2}-{s.Pairs.Max():F2}) | {ratios} | {Cell(s.Fills)} | {Cell(s.Drains)} |"));
         }
 
-        Directory.CreateDirectory(directory);
-        File.WriteAllText(Path.Combine(directory, "queue-alone.md"), md.ToString());
-        Console.Write(md.ToString());
+        WriteTable(directory, "queue-alone.md", md);
     }
 
     private static Subject Make<TQ>(string name, TQ q, bool alone) where TQ : struct, IQueueOps =>
@@ -100,6 +98,18 @@ public static class QueueAlone
 
     private static string Cell(List<double> values) =>
         values.Count == 0 || double.IsNaN(values[0]) ? "-" : string.Create(CultureInfo.InvariantCulture, $"{Median(values):F2} ({values.Min():F2}-{values.Max():F2})");
+
+    /// <summary>The machine, the runtime and the date, as the tables of these modes open.</summary>
+    internal static string MachineLine() => string.Create(CultureInfo.InvariantCulture,
+        $"Machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, {DateTime.UtcNow:yyyy-MM-dd}.");
+
+    /// <summary>Writes a mode's table into <paramref name="directory"/> and prints it.</summary>
+    internal static void WriteTable(string directory, string file, StringBuilder md)
+    {
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, file), md.ToString());
+        Console.Write(md.ToString());
+    }
 
     /// <summary>The median (the upper one of an even count), as every table of these modes gives it.</summary>
     internal static double Median(List<double> values)

@@ -3,7 +3,6 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
-using System.IO;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -115,7 +114,7 @@ public static class QueueWork
         md.AppendLine("# The queues' 1p1c case with work per item");
         md.AppendLine();
         md.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"Machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, {DateTime.UtcNow:yyyy-MM-dd}. {rounds} rounds, figures over the last {rounds - skipped}. Work: k dependent multiply-add steps per item on one side. ns per item (median); ratio: ConcurrentQueue's time / the row's within each round, median and 25th-75th percentile; producer's end: when the producer finished, as a share of the run (median; near 100%: the two threads ran in step); empty and full: the consumer's calls that found the queue empty and the producer's that found it full, per 1,000 items (median)."));
+            $"{QueueAlone.MachineLine()} {rounds} rounds, figures over the last {rounds - skipped}. Work: k dependent multiply-add steps per item on one side. ns per item (median); ratio: ConcurrentQueue's time / the row's within each round, median and 25th-75th percentile; producer's end: when the producer finished, as a share of the run (median; near 100%: the two threads ran in step); empty and full: the consumer's calls that found the queue empty and the producer's that found it full, per 1,000 items (median)."));
         md.AppendLine();
         md.AppendLine("| work | queue | ns per item | ratio, 25th-75th | producer's end | empty | full |");
         md.AppendLine("|---|---|---:|---:|---:|---:|---:|");
@@ -131,9 +130,7 @@ public static class QueueWork
             }
         }
 
-        Directory.CreateDirectory(directory);
-        File.WriteAllText(Path.Combine(directory, "queue-work.md"), md.ToString());
-        Console.Write(md.ToString());
+        QueueAlone.WriteTable(directory, "queue-work.md", md);
     }
 
     private static Subject Make<TQ>(string name, TQ q) where TQ : struct, IQueueOps =>

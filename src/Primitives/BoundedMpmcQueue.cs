@@ -264,6 +264,7 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
         long pos = Volatile.Read(ref _indices.Tail);
         while (true)
         {
+            // Acquire, as in TryEnqueue.
             if (unchecked(pos - Volatile.Read(ref _indices.HeadSeen)) >= slots.Length)
             {
                 // Acquire: pairs with the consumers' claiming CAS (see TryEnqueue). Full iff, at the instant head is
