@@ -15,7 +15,7 @@ namespace FastThreadPool;
 /// such a job is then not registered, and <see cref="Pool.Cancel(long)"/> returns false for it. Released chunks are
 /// cleared and kept (at least <see cref="MinSpareChunks"/>, more for a pool that keeps spare jobs) for the next chunks
 /// to be installed, so a steady stream of jobs allocates none. A reader that raced a chunk's release and reuse may find another id's job, or none, in it: a job is
-/// only ever cancelled by its own id (see <see cref="PoolJob.TryCancel(long)"/>).
+/// only ever cancelled by its own id (see <see cref="PoolJob.TryRequestCancel(long)"/>).
 /// </summary>
 internal sealed class JobTable
 {

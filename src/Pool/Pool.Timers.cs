@@ -116,10 +116,7 @@ public sealed partial class Pool
         int n = 0;
         if (timers)
         {
-            foreach (PoolJob job in Timers.Snapshot())
-            {
-                n += CancelJob(job) ? 1 : 0;
-            }
+            n += CancelMany(Timers.Snapshot());
         }
 
         return n + CancelAll();
@@ -167,7 +164,7 @@ public sealed partial class Pool
         {
             if (timer is ScheduleJob schedule)
             {
-                if (schedule.State != PoolJob.QueuedState || schedule.CurrentRun is { State: <= PoolJob.RunningState })
+                if (schedule.State != PoolJob.QueuedState || schedule.CurrentRun is { State: <= PoolJob.RunningState or PoolJob.PendingState })
                 {
                     continue; // cancelled, or the previous run has not ended: skip this tick
                 }
@@ -214,11 +211,18 @@ public sealed partial class Pool
         // the run here too; whichever CAS comes first counts it. After shutdown, take back what the workers may miss
         // (as TryAccept does).
         bool stopping = Volatile.Read(ref _stopping) != 0 && !_options.Faults.Has(Fault.FireWithoutStopCheck);
-        foreach (PoolJob job in batch)
+        if (stopping)
         {
-            if (stopping || job is ScheduledRunBase { Owner.State: not PoolJob.QueuedState })
+            CancelMany(batch);
+        }
+        else
+        {
+            foreach (PoolJob job in batch)
             {
-                CancelJob(job);
+                if (job is ScheduledRunBase { Owner.State: not PoolJob.QueuedState })
+                {
+                    CancelJob(job);
+                }
             }
         }
 

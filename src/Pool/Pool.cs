@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
@@ -518,7 +519,7 @@ public sealed partial class Pool : IDisposable
 
     /// <summary>Keeps an ended job for reuse. Only a job that nothing outside the pool can see comes here, after the
     /// worker that ran it has counted it: the id table may still point at it under its old id, which is harmless
-    /// (see <see cref="PoolJob.TryCancel(long)"/>). The job goes to the worker's own spares (its next submissions
+    /// (see <see cref="PoolJob.TryRequestCancel(long)"/>). The job goes to the worker's own spares (its next submissions
     /// take them, with the job's cache line still on this core); a <c>Submit(Action)</c> job whose worker has a full
     /// array of them hands that array to the pool's spares, for other threads, with one enqueue. When there is no
     /// room, the job is left to the garbage collector.</summary>
@@ -629,7 +630,7 @@ public sealed partial class Pool : IDisposable
             Interlocked.MemoryBarrier();
         }
 
-        if (Volatile.Read(ref _stopping) != 0 && job.TryCancel(id))
+        if (Volatile.Read(ref _stopping) != 0 && CancelQueued(job, id))
         {
             Refuse(job, registered);
             throw new PoolStoppedException();
@@ -784,20 +785,21 @@ public sealed partial class Pool : IDisposable
     /// <returns>How many jobs this call cancelled.</returns>
     public int CancelAll()
     {
+        // Each job is taken out of the structure that held it, so no worker can start it: no barrier needed.
         int n = 0;
         while (TakeDue() is { } due)
         {
-            n += CancelJob(due) ? 1 : 0;
+            n += CancelOwned(due) ? 1 : 0;
         }
 
         while (PopFirst() is { } first)
         {
-            n += CancelJob(first) ? 1 : 0;
+            n += CancelOwned(first) ? 1 : 0;
         }
 
         while (_queue.TryDequeue(out PoolJob? queued))
         {
-            n += CancelJob(queued) ? 1 : 0;
+            n += CancelOwned(queued) ? 1 : 0;
         }
 
         foreach (Worker? w in _workers)
@@ -809,32 +811,91 @@ public sealed partial class Pool : IDisposable
 
             while (w.Deque.TrySteal(out PoolJob? local))
             {
-                n += CancelJob(local) ? 1 : 0;
+                n += CancelOwned(local) ? 1 : 0;
             }
         }
 
         return n;
     }
 
-    /// <summary>Cancels the job the object holds now (an object taken from a queue).</summary>
+    /// <summary>Cancels the job the object holds now (an object the pool found itself, which a worker may be
+    /// starting).</summary>
     private bool CancelJob(PoolJob job) => CancelJob(job, job.Id);
 
-    /// <summary>Cancels the job with this id if the object still holds it, queued. A cancelled object is never
-    /// reused, so it keeps its id and its timer mark after the CAS.</summary>
+    /// <summary>Cancels the job with this id if the object still holds it, queued, while a worker may be starting it
+    /// (see <see cref="PoolJob.TryStart"/>). A cancelled object is never reused, so it keeps its id and its timer mark.
+    /// </summary>
     private bool CancelJob(PoolJob job, long id)
     {
         bool cancelled = _options.Faults switch
         {
-            Fault.None => job.TryCancel(id),
+            Fault.None => CancelQueued(job, id),
             var f when f.Has(Fault.CancelWithoutCas) => job.MarkCancelledWithoutCas(id),
             var f when f.Has(Fault.CancelIgnoresId) => job.TryCancelIgnoringId(),
-            _ => job.TryCancel(id),
+            _ => CancelQueued(job, id),
         };
-        if (!cancelled)
+        return cancelled && CountCancelled(job, id);
+    }
+
+    /// <summary>Cancels a job taken out of the queue, stack, deque or heap that held it: no worker can start it.</summary>
+    private bool CancelOwned(PoolJob job)
+    {
+        long id = job.Id;
+        bool cancelled = _options.Faults switch
         {
-            return false;
+            Fault.None => job.TryCancelOwned(),
+            var f when f.Has(Fault.CancelWithoutCas) => job.MarkCancelledWithoutCas(id),
+            var f when f.Has(Fault.CancelIgnoresId) => job.TryCancelIgnoringId(),
+            _ => job.TryCancelOwned(),
+        };
+        return cancelled && CountCancelled(job, id);
+    }
+
+    /// <summary>The canceller's side of <see cref="PoolJob.TryStart"/>: claim, process-wide barrier, decide.</summary>
+    private bool CancelQueued(PoolJob job, long id) => job.TryCancel(id, barrier: !_options.Faults.Has(Fault.CancelWithoutBarrier));
+
+    /// <summary>Cancels jobs that workers may be starting, with one process-wide barrier for all of them.</summary>
+    private int CancelMany(IEnumerable<PoolJob> jobs)
+    {
+        if (_options.Faults != Fault.None)
+        {
+            int m = 0;
+            foreach (PoolJob job in jobs)
+            {
+                m += CancelJob(job) ? 1 : 0;
+            }
+
+            return m;
         }
 
+        var claimed = new List<(PoolJob Job, long Id)>();
+        bool barrier = false;
+        foreach (PoolJob job in jobs)
+        {
+            long id = job.Id;
+            if (job.TryRequestCancel(id))
+            {
+                claimed.Add((job, id));
+                barrier |= job.NeedsBarrierAfterClaim;
+            }
+        }
+
+        if (barrier)
+        {
+            Interlocked.MemoryBarrierProcessWide();
+        }
+
+        int n = 0;
+        foreach ((PoolJob job, long id) in claimed)
+        {
+            n += job.DecideCancel(id) && CountCancelled(job, id) ? 1 : 0;
+        }
+
+        return n;
+    }
+
+    private bool CountCancelled(PoolJob job, long id)
+    {
         // The job object may still sit in a queue; the worker that takes it sees it cancelled and skips it. A timer's
         // entry leaves the heap at once.
         _table.Remove(id);
@@ -919,10 +980,7 @@ public sealed partial class Pool : IDisposable
         // Full fence: set before the workers are woken and look at the queues for the last time; pairs with the
         // re-read of _stopping after a submission queues its job (TryAccept).
         Interlocked.Exchange(ref _stopping, 1);
-        foreach (PoolJob timer in Timers.Stop())
-        {
-            CancelJob(timer);
-        }
+        CancelMany(Timers.Stop());
 
         if (cancelPending)
         {

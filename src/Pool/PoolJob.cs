@@ -35,6 +35,10 @@ public abstract class PoolJob
     internal const int FailedState = 3;
     internal const int CancelledState = 4;
 
+    /// <summary>A canceller has claimed the queued job and not yet decided whether it is cancelled (see
+    /// <see cref="TryRequestCancel(long)"/>); shown as <see cref="PoolJobStatus.Queued"/>.</summary>
+    internal const int PendingState = 5;
+
     private const int StateBits = 3;
     private const long StateMask = (1 << StateBits) - 1;
 
@@ -83,7 +87,14 @@ public abstract class PoolJob
     public long Id => Volatile.Read(ref _word) >> StateBits;
 
     /// <summary>The job's status now.</summary>
-    public PoolJobStatus Status => (PoolJobStatus)(Volatile.Read(ref _word) & StateMask);
+    public PoolJobStatus Status
+    {
+        get
+        {
+            int state = (int)(Volatile.Read(ref _word) & StateMask);
+            return state == PendingState ? PoolJobStatus.Queued : (PoolJobStatus)state;
+        }
+    }
 
     /// <summary>The exception the job threw, once <see cref="Status"/> is <see cref="PoolJobStatus.Failed"/>.</summary>
     public Exception? Exception
@@ -127,29 +138,131 @@ public abstract class PoolJob
 
     /// <summary>Gives a new (or reused) job its id, queued. A plain store: the job is published to other threads
     /// by the release of the structure it is queued in, or of the id table's slot.</summary>
-    internal void Assign(long id) => _word = id << StateBits;
+    internal void Assign(long id)
+    {
+        _started = false;
+        _word = id << StateBits;
+    }
 
-    /// <summary>Queued -> Running for the job this object holds now; false if it was cancelled first. Only the
-    /// worker that took the object from a queue calls it, and the object cannot be reused before that worker ends
-    /// it, so the id it reads here is the one it was queued with.</summary>
+    // Set by the worker that is starting the job, before it looks at the state a second time (see TryStart): the
+    // flag a canceller reads after its process-wide barrier. Reset by Assign. A byte in space the layout leaves free.
+    private bool _started;
+
+    /// <summary>
+    /// Queued -> Running for the job this object holds now; false if it was cancelled first. Only the worker that took
+    /// the object from a queue calls it, and the object cannot be reused before that worker ends it, so the id it
+    /// reads here is the one it was queued with.
+    /// </summary>
+    /// <remarks>
+    /// No atomic read-modify-write on the way to Running: the worker marks the job started, reads the state again and,
+    /// if it is still queued, stores Running. A canceller claims the queued state with a CAS (Pending), then runs a
+    /// process-wide barrier, then reads the mark (<see cref="DecideCancel(long)"/>). The barrier makes this an
+    /// asymmetric Dekker pair: either the worker's mark is visible to the canceller after the barrier, or the worker's
+    /// second read comes after the barrier and sees Pending. Whoever sees the other goes to one CAS that decides:
+    /// the canceller turns Pending into Running (the worker may have seen Queued and will run the job) or Cancelled
+    /// (no mark: the worker will see Pending), and a worker that saw Pending turns it into Cancelled unless the
+    /// canceller already chose Running. A canceller that wins its claim after the worker's second read sees the mark
+    /// (it was stored before that read) and chooses Running, and the worker's plain store of Running, which may land
+    /// on Pending, writes the same decision.
+    /// </remarks>
     internal bool TryStart()
     {
         long word = Volatile.Read(ref _word);
-        return (word & StateMask) == QueuedState
-            && Interlocked.CompareExchange(ref _word, word | RunningState, word) == word;
+        if ((word & StateMask) == QueuedState)
+        {
+            Volatile.Write(ref _started, true);
+            long again = Volatile.Read(ref _word);
+            if (again == word)
+            {
+                Volatile.Write(ref _word, word | RunningState);
+                return true;
+            }
+
+            // A canceller claimed the job after this worker's first read. If it has already decided, after seeing the
+            // mark, the job is Running: run it.
+            if ((again & StateMask) == RunningState)
+            {
+                return true;
+            }
+
+            word = again;
+        }
+
+        if ((word & StateMask) != PendingState)
+        {
+            return false; // cancelled while queued: counted by the canceller
+        }
+
+        // A canceller has claimed the job: decide with it. Cancelled unless it chose Running first.
+        long pending = word;
+        long seen = Interlocked.CompareExchange(ref _word, (pending & ~StateMask) | CancelledState, pending);
+        return seen != pending && (seen & StateMask) == RunningState;
     }
 
-    /// <summary>Queued -> Cancelled for the job with this id; false if a worker started it first, it ended, or the
-    /// object now holds another job.</summary>
-    internal bool TryCancel(long id)
+    /// <summary>Cancels the job with this id if the object still holds it, queued, while a worker may be starting it:
+    /// <see cref="TryRequestCancel(long)"/>, the process-wide barrier unless no worker can be starting the job
+    /// (<see cref="NeedsBarrierAfterClaim"/>; left out also by a deliberately broken variant for the native litmus
+    /// test), <see cref="DecideCancel(long)"/>.</summary>
+    internal bool TryCancel(long id, bool barrier = true)
+    {
+        if (!TryRequestCancel(id))
+        {
+            return false;
+        }
+
+        if (barrier && NeedsBarrierAfterClaim)
+        {
+            Interlocked.MemoryBarrierProcessWide();
+        }
+
+        return DecideCancel(id);
+    }
+
+    /// <summary>
+    /// After a successful claim (<see cref="TryRequestCancel(long)"/>): whether a worker may have read the job's state
+    /// before the claim, so that the canceller needs the process-wide barrier before it reads the mark. Not for a
+    /// schedule (no worker ever starts one), nor for a job whose slot in the timer heap is still live: a worker gets it
+    /// only after the timer thread takes that slot with a CAS on <see cref="QueuedAt"/>, which comes after this read
+    /// (it saw the slot live), which comes after the claim's full fence, so that worker's first read sees Pending and
+    /// it never marks the job. The common case of <see cref="Pool.Cancel(long)"/> on delayed jobs pays no barrier.
+    /// </summary>
+    internal bool NeedsBarrierAfterClaim => this is not ScheduleJob && Volatile.Read(ref QueuedAt) != TimerQueue.InHeap;
+
+    /// <summary>
+    /// Queued -> Pending for the job with this id: the first step of a cancel. False if a worker started it first, it
+    /// ended, another canceller holds it, or the object now holds another job. After it, the caller runs
+    /// <see cref="Interlocked.MemoryBarrierProcessWide"/> (one for any number of requests) and then
+    /// <see cref="DecideCancel(long)"/>.
+    /// </summary>
+    internal bool TryRequestCancel(long id)
     {
         long queued = id << StateBits;
-        return Interlocked.CompareExchange(ref _word, queued | CancelledState, queued) == queued;
+        return Interlocked.CompareExchange(ref _word, queued | PendingState, queued) == queued;
     }
 
-    /// <summary>Queued -> Cancelled for whichever job the object holds now (for a caller that holds the object
-    /// itself, taken from a queue, rather than an id).</summary>
-    internal bool TryCancel() => TryCancel(Volatile.Read(ref _word) >> StateBits);
+    /// <summary>
+    /// The second step of a cancel, after a successful <see cref="TryRequestCancel(long)"/> and a process-wide
+    /// barrier: true if the job is now cancelled (it never runs), false if a worker is running it. The mark read here
+    /// may belong to a later job of a reused object; the CAS then fails (the word no longer holds Pending with this id:
+    /// the worker overwrote it with Running) and the answer is false, which is right, since that worker ran the job.
+    /// </summary>
+    internal bool DecideCancel(long id)
+    {
+        long pending = (id << StateBits) | PendingState;
+        long target = (id << StateBits) | (uint)(Volatile.Read(ref _started) ? RunningState : CancelledState);
+        long seen = Interlocked.CompareExchange(ref _word, target, pending);
+        return seen == pending ? (target & StateMask) == CancelledState : seen == ((id << StateBits) | CancelledState);
+    }
+
+    /// <summary>Queued -> Cancelled for a job that no worker can start: the caller took the object out of the queue
+    /// (or stack, deque or heap) that held it. False if another canceller holds it (that one counts it) or it is not
+    /// queued.</summary>
+    internal bool TryCancelOwned()
+    {
+        long word = Volatile.Read(ref _word);
+        return (word & StateMask) == QueuedState
+            && Interlocked.CompareExchange(ref _word, word | CancelledState, word) == word;
+    }
 
     /// <summary>Broken on purpose (systematic tests): check, then mark, with no CAS between them.</summary>
     internal bool MarkCancelledWithoutCas(long id)

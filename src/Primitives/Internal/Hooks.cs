@@ -80,6 +80,12 @@ internal enum Fault
     /// <summary>Unbounded queue: a slot's state is its kind alone, without the life it was written in, so a recycled
     /// segment whose items are not cleared (a value type) shows the last life's Full slots as published.</summary>
     MarkWithoutLife = 1 << 17,
+
+    /// <summary>Pool: a canceller claims a queued job and reads whether a worker has marked it started without the
+    /// process-wide barrier in between, so the worker's mark can still sit in its store buffer while the worker reads
+    /// the state before the claim (for native litmus tests; under a sequentially consistent tester it behaves like
+    /// the correct code).</summary>
+    CancelWithoutBarrier = 1 << 18,
 }
 
 /// <summary>
