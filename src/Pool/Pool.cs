@@ -772,6 +772,11 @@ public sealed partial class Pool : IDisposable
     // ---- Cancellation ----------------------------------------------------------------------------------------
 
     /// <summary>Cancels a queued job: it will never run. O(1), lock-free.</summary>
+    /// <remarks>Workers start jobs without a locked instruction, so a cancel of a job that a worker may be taking
+    /// runs one process-wide memory barrier (<see cref="Interlocked.MemoryBarrierProcessWide"/>): from a few hundred
+    /// nanoseconds to microseconds, growing with the processors that run the process's threads. A delayed job still
+    /// waiting for its time, a periodic schedule, and every job that <see cref="CancelAll()"/> or a cancelling
+    /// <see cref="Shutdown(TimeSpan, bool)"/> takes out of the queues cancel without it.</remarks>
     /// <param name="jobId">The id <c>Submit</c> returned.</param>
     /// <returns><see langword="true"/> if the job was queued and is now cancelled; <see langword="false"/> if it is
     /// running or has ended, or the id is unknown.</returns>
