@@ -1274,7 +1274,7 @@ public sealed partial class Pool : IDisposable
 
     private void RunJob(Worker self, PoolJob job)
     {
-        if (!job.TryStart())
+        if (!job.TryStart(_options.Faults.Has(Fault.StartMissesRunDecision)))
         {
             return; // cancelled while queued: counted by the canceller
         }

@@ -165,7 +165,9 @@ public abstract class PoolJob
     /// (it was stored before that read) and chooses Running, and the worker's plain store of Running, which may land
     /// on Pending, writes the same decision.
     /// </remarks>
-    internal bool TryStart()
+    /// <param name="missRunDecision">Broken on purpose (systematic tests, <c>Fault.StartMissesRunDecision</c>): skip the
+    /// job when a canceller has decided that it runs.</param>
+    internal bool TryStart(bool missRunDecision = false)
     {
         long word = Volatile.Read(ref _word);
         if ((word & StateMask) == QueuedState)
@@ -180,7 +182,7 @@ public abstract class PoolJob
 
             // A canceller claimed the job after this worker's first read. If it has already decided, after seeing the
             // mark, the job is Running: run it.
-            if ((again & StateMask) == RunningState)
+            if ((again & StateMask) == RunningState && !missRunDecision)
             {
                 return true;
             }

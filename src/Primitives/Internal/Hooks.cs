@@ -86,6 +86,10 @@ internal enum Fault
     /// the state before the claim (for native litmus tests; under a sequentially consistent tester it behaves like
     /// the correct code).</summary>
     CancelWithoutBarrier = 1 << 18,
+
+    /// <summary>Pool: a worker that finds a job claimed by a canceller after its first look skips it even when the
+    /// canceller, having seen the worker's mark, decided that the job runs: the job neither runs nor ends cancelled.</summary>
+    StartMissesRunDecision = 1 << 19,
 }
 
 /// <summary>

@@ -45,8 +45,33 @@ public class PoolScenarioTests
     public void CancelRacingTheWorker() => Scenario.AssertNoBug(nameof(CancelRacingTheWorker), () => CancelRace(Fault.None));
 
     [Fact]
+    public void FindsStartMissingTheRunDecision() =>
+        Scenario.AssertFindsBug(nameof(FindsStartMissingTheRunDecision), () => CancelRace(Fault.StartMissesRunDecision), "not conserved|cancelled False but ran 0");
+
+    [Fact]
     public void FindsCancelWithoutCas() =>
         Scenario.AssertFindsBug(nameof(FindsCancelWithoutCas), () => CancelRace(Fault.CancelWithoutCas), "not conserved|cancelled True but ran 1");
+
+    // 1a. Two cancels by id and a CancelAll racing the worker: the worker starts a job without a locked instruction,
+    // a cancel by id claims it (Pending) and decides after a process-wide barrier, CancelAll cancels what it takes out
+    // of the queue with a plain CAS. Exactly one of the four wins, and the counts agree.
+    private static void CancelsRace()
+    {
+        FastThreadPool.Pool pool = Create(1);
+        int ran = 0;
+        long id = pool.Submit(() => { Interlocked.Increment(ref ran); });
+        bool first = false;
+        bool second = false;
+        int all = 0;
+        Threads.Run(() => first = pool.Cancel(id), () => second = pool.Cancel(id), () => all = pool.CancelAll());
+        ShutdownAndCheck(pool);
+        int winners = ran + (first ? 1 : 0) + (second ? 1 : 0) + all;
+        Specification.Assert(winners == 1, "ran {0}, cancels {1} and {2}, CancelAll {3}", ran, first, second, all);
+        Specification.Assert(pool.CancelledCount == 1 - ran, "CancelledCount {0} with ran {1}", pool.CancelledCount, ran);
+    }
+
+    [Fact]
+    public void CancelsRacingEachOtherAndTheWorker() => Scenario.AssertNoBug(nameof(CancelsRacingEachOtherAndTheWorker), CancelsRace);
 
     // 1b. Reuse (a worker's own ended jobs): job A ends, a job submitted from inside the pool reuses A's object, and a
     // thread that learned A's id cancels by it at any point meanwhile. The cancel must fail (A had ended) and the new
