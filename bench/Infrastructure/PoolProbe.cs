@@ -30,7 +30,9 @@ namespace FastThreadPool.Benchmarks.Infrastructure;
 /// into a pool whose one worker is held busy (nobody dequeues while it runs: the submitter alone);</description></item>
 /// <item><description>submit with results: <c>ThreadPool</c> jobs enqueuing into a <c>ConcurrentQueue</c> against
 /// <c>Submit(Func)</c> with the <c>Done</c> queue, every result summed by the caller;</description></item>
-/// <item><description>the floor of a shared countdown: 2 and cores - 1 threads decrementing one counter.</description></item>
+/// <item><description>the floor of a shared countdown: 2 and cores - 1 threads decrementing one counter;</description></item>
+/// <item><description>what <see cref="Pool.Cancel(long)"/> of a queued job costs (its process-wide barrier), with the
+/// other processors idle and with a thread spinning on each.</description></item>
 /// </list>
 /// Run: <c>dotnet run -c Release --project bench -- pool-probe [--seconds N] [--only TEXT] [--out DIR]</c> (<c>--only</c>
 /// keeps the configurations whose name contains TEXT, or any of several separated by <c>|</c>); writes
@@ -290,6 +292,13 @@ public static class PoolProbe
             return (Ns(t0, Stopwatch.GetTimestamp()), Ns(t0, t1));
         }, keeping));
 
+        // What a cancel costs: every worker of a pool is held by a gate job, 10,000 jobs are queued, then cancelled one
+        // by one by id; ns per cancel (the "loop" column: the same with a thread spinning on every other processor,
+        // since the cancel's process-wide barrier interrupts the processors that run the process's threads).
+        Pool held = MakePool(new PoolOptions { MaxWorkers = cores });
+        configs.Add(new("Pool.Cancel of a queued job (workers held; loop column: other processors busy)", () =>
+            (CancelCost(held, cores, busy: false), CancelCost(held, cores, busy: true))));
+
         // The floor of a shared countdown: P threads decrementing one counter, ns per decrement (all threads together).
         foreach (int p in new[] { 2, cores - 1 }.Where(p => p >= 2 && p <= cores).Distinct())
         {
@@ -384,6 +393,77 @@ public static class PoolProbe
     }
 
     private static double Ns(long from, long to) => (to - from) * 1e9 / Stopwatch.Frequency;
+
+    private const int Cancels = 10_000;
+    private static readonly long[] s_cancelIds = new long[Cancels];
+
+    /// <summary>ns per <see cref="Pool.Cancel(long)"/> of a queued job, with the pool's <paramref name="workers"/> held
+    /// by gate jobs and, with <paramref name="busy"/>, a thread spinning on each other processor.</summary>
+    private static double CancelCost(Pool pool, int workers, bool busy)
+    {
+        using var gate = new ManualResetEventSlim(false);
+        int holding = 0;
+        for (int w = 0; w < workers; w++)
+        {
+            pool.Submit(() =>
+            {
+                Interlocked.Increment(ref holding);
+                gate.Wait();
+            });
+        }
+
+        SpinWait wait = default;
+        while (Volatile.Read(ref holding) < workers)
+        {
+            wait.SpinOnce();
+        }
+
+        Action nothing = static () => { };
+        for (int i = 0; i < Cancels; i++)
+        {
+            s_cancelIds[i] = pool.Submit(nothing);
+        }
+
+        int stop = 0;
+        var spinners = new List<Thread>();
+        if (busy)
+        {
+            for (int t = 1; t < Environment.ProcessorCount; t++)
+            {
+                var spinner = new Thread(() =>
+                {
+                    while (Volatile.Read(ref stop) == 0)
+                    {
+                        Thread.SpinWait(50);
+                    }
+                }) { IsBackground = true };
+                spinner.Start();
+                spinners.Add(spinner);
+            }
+
+            Thread.Sleep(1);
+        }
+
+        long t0 = Stopwatch.GetTimestamp();
+        for (int i = 0; i < Cancels; i++)
+        {
+            if (!pool.Cancel(s_cancelIds[i]))
+            {
+                throw new InvalidOperationException("a queued job was not cancelled");
+            }
+        }
+
+        long t1 = Stopwatch.GetTimestamp();
+        Volatile.Write(ref stop, 1);
+        foreach (Thread spinner in spinners)
+        {
+            spinner.Join();
+        }
+
+        gate.Set();
+        pool.WaitIdle();
+        return Ns(t0, t1) * Jobs / Cancels; // the rounds divide every configuration's time by Jobs
+    }
 
     private static int s_shared;
 

@@ -776,7 +776,8 @@ public sealed partial class Pool : IDisposable
     /// runs one process-wide memory barrier (<see cref="Interlocked.MemoryBarrierProcessWide"/>): from a few hundred
     /// nanoseconds to microseconds, growing with the processors that run the process's threads. A delayed job still
     /// waiting for its time, a periodic schedule, and every job that <see cref="CancelAll()"/> or a cancelling
-    /// <see cref="Shutdown(TimeSpan, bool)"/> takes out of the queues cancel without it.</remarks>
+    /// <see cref="Shutdown(TimeSpan, bool)"/> takes out of the queues cancel without it; to cancel many jobs by id,
+    /// <see cref="Cancel(ReadOnlySpan{long})"/> runs one barrier for all of them.</remarks>
     /// <param name="jobId">The id <c>Submit</c> returned.</param>
     /// <returns><see langword="true"/> if the job was queued and is now cancelled; <see langword="false"/> if it is
     /// running or has ended, or the id is unknown.</returns>
@@ -784,6 +785,25 @@ public sealed partial class Pool : IDisposable
     {
         PoolJob? job = _table.Find(jobId);
         return job is not null && CancelJob(job, jobId);
+    }
+
+    /// <summary>Cancels the queued jobs among <paramref name="jobIds"/>, with one process-wide memory barrier for all
+    /// of them rather than one per id (see <see cref="Cancel(long)"/>). O(n), lock-free.</summary>
+    /// <param name="jobIds">Ids <c>Submit</c> returned; ids of running, ended or unknown jobs are passed over, and an id
+    /// given twice is cancelled once.</param>
+    /// <returns>How many jobs this call cancelled.</returns>
+    public int Cancel(ReadOnlySpan<long> jobIds)
+    {
+        var claimed = new List<(PoolJob Job, long Id)>(jobIds.Length);
+        foreach (long id in jobIds)
+        {
+            if (_table.Find(id) is { } job)
+            {
+                claimed.Add((job, id));
+            }
+        }
+
+        return CancelMany(claimed);
     }
 
     /// <summary>Cancels every job still queued (the original's <c>cancel(None)</c>).</summary>
@@ -862,25 +882,38 @@ public sealed partial class Pool : IDisposable
     /// <summary>Cancels jobs that workers may be starting, with one process-wide barrier for all of them.</summary>
     private int CancelMany(IEnumerable<PoolJob> jobs)
     {
+        var pairs = new List<(PoolJob Job, long Id)>();
+        foreach (PoolJob job in jobs)
+        {
+            pairs.Add((job, job.Id));
+        }
+
+        return CancelMany(pairs);
+    }
+
+    /// <summary>Cancels each job of the list by its id: claims them all, runs one barrier if any claimed job needs it,
+    /// then decides each (see <see cref="PoolJob.TryCancel(long, bool)"/>).</summary>
+    private int CancelMany(List<(PoolJob Job, long Id)> jobs)
+    {
         if (_options.Faults != Fault.None)
         {
             int m = 0;
-            foreach (PoolJob job in jobs)
+            foreach ((PoolJob job, long id) in jobs)
             {
-                m += CancelJob(job) ? 1 : 0;
+                m += CancelJob(job, id) ? 1 : 0;
             }
 
             return m;
         }
 
-        var claimed = new List<(PoolJob Job, long Id)>();
+        int claimed = 0;
         bool barrier = false;
-        foreach (PoolJob job in jobs)
+        for (int i = 0; i < jobs.Count; i++)
         {
-            long id = job.Id;
+            (PoolJob job, long id) = jobs[i];
             if (job.TryRequestCancel(id))
             {
-                claimed.Add((job, id));
+                jobs[claimed++] = (job, id);
                 barrier |= job.NeedsBarrierAfterClaim;
             }
         }
@@ -891,8 +924,9 @@ public sealed partial class Pool : IDisposable
         }
 
         int n = 0;
-        foreach ((PoolJob job, long id) in claimed)
+        for (int i = 0; i < claimed; i++)
         {
+            (PoolJob job, long id) = jobs[i];
             n += job.DecideCancel(id) && CountCancelled(job, id) ? 1 : 0;
         }
 

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
+using System.Runtime.InteropServices;
 using System.Threading;
 using FastThreadPool.Guides;
 using FastThreadPool.Primitives;
@@ -218,6 +219,78 @@ public abstract class PoolTests
         Assert.False(pool.Cancel(blocker), "a finished job was cancelled");
         Assert.Equal(1, pool.CancelledCount);
         Assert.Equal(1, pool.DoneCount);
+    }
+
+    [Fact]
+    public void CancelOfManyIdsCancelsEachQueuedJobOnceAndPassesOverTheRest()
+    {
+        using var pool = Create(workers: 1);
+        using var gate = new ManualResetEventSlim();
+        long blocker = BlockTheWorker(pool, gate);
+        int ran = 0;
+        var ids = new List<long>();
+        for (int i = 0; i < 50; i++) // within the bounded queue's 64 slots: Submit waits while it is full
+        {
+            ids.Add(pool.Submit(() => Interlocked.Increment(ref ran)));
+        }
+
+        ids.AddRange(ids.GetRange(0, 10)); // given twice
+        ids.Add(blocker); // running
+        ids.Add(-5);
+        ids.Add(123_456_789);
+        Assert.Equal(50, pool.Cancel(CollectionsMarshal.AsSpan(ids)));
+        Assert.Equal(0, pool.Cancel(CollectionsMarshal.AsSpan(ids)));
+        Assert.Equal(0, pool.Cancel(ReadOnlySpan<long>.Empty));
+        gate.Set();
+        AssertConserved(pool);
+        Assert.Equal(0, ran);
+        Assert.Equal(50, pool.CancelledCount);
+        Assert.Equal(1, pool.DoneCount);
+    }
+
+    [Fact]
+    public void CancelsOfManyIdsRacingTheWorkersEndEveryJobOnce()
+    {
+        const int jobs = 20_000;
+        using var pool = Create(workers: 2, o => o.KeepDone = false);
+        var runs = new int[jobs];
+        var ids = new long[jobs];
+        int submitted = 0;
+        long cancelled = 0;
+        var submitter = new Thread(() =>
+        {
+            for (int i = 0; i < jobs; i++)
+            {
+                int n = i;
+                ids[i] = pool.Submit(() => Interlocked.Increment(ref runs[n]));
+                Volatile.Write(ref submitted, i + 1);
+            }
+        });
+        var canceller = new Thread(() =>
+        {
+            // Batches of the latest ids (some queued, some running or ended), and single cancels in between.
+            int done = 0;
+            while (done < jobs)
+            {
+                int upTo = Volatile.Read(ref submitted);
+                if (upTo > done)
+                {
+                    int from = Math.Max(done, upTo - 64);
+                    Interlocked.Add(ref cancelled, (upTo & 1) == 0
+                        ? pool.Cancel(new ReadOnlySpan<long>(ids, from, upTo - from))
+                        : pool.Cancel(ids[upTo - 1]) ? 1 : 0);
+                    done = upTo;
+                }
+            }
+        });
+        submitter.Start();
+        canceller.Start();
+        submitter.Join();
+        canceller.Join();
+        AssertConserved(pool);
+        Assert.All(runs, r => Assert.InRange(r, 0, 1));
+        Assert.Equal(jobs, runs.Sum() + Interlocked.Read(ref cancelled));
+        Assert.Equal(Interlocked.Read(ref cancelled), pool.CancelledCount);
     }
 
     [Fact]
