@@ -292,7 +292,7 @@ public static class PoolProbe
             return (Ns(t0, Stopwatch.GetTimestamp()), Ns(t0, t1));
         }, keeping));
 
-        // What a cancel costs: every worker of a pool is held by a gate job, 10,000 jobs are queued, then cancelled one
+        // What a cancel costs: every worker of a pool is held by a gate job, 2,000 jobs are queued, then cancelled one
         // by one by id; ns per cancel (the "loop" column: the same with a thread spinning on every other processor,
         // since the cancel's process-wide barrier interrupts the processors that run the process's threads).
         Pool held = MakePool(new PoolOptions { MaxWorkers = cores });
@@ -394,7 +394,7 @@ public static class PoolProbe
 
     private static double Ns(long from, long to) => (to - from) * 1e9 / Stopwatch.Frequency;
 
-    private const int Cancels = 10_000;
+    private const int Cancels = 2_000;
     private static readonly long[] s_cancelIds = new long[Cancels];
 
     /// <summary>ns per <see cref="Pool.Cancel(long)"/> of a queued job, with the pool's <paramref name="workers"/> held
