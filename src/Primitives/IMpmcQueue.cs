@@ -19,7 +19,8 @@ namespace FastThreadPool.Primitives;
 /// <b>Linearizability.</b> Each operation must appear to take effect at one instant between its call and its
 /// return: in particular <see cref="TryDequeue"/> returns <see langword="false"/> only if the queue was empty at
 /// some instant during the call, and <see cref="TryEnqueue"/> returns <see langword="false"/> only if a bounded
-/// queue was full at some instant during the call.
+/// queue was full at some instant during the call. So each enqueued item is returned by exactly one
+/// <see cref="TryDequeue"/> (or stays queued): the pool runs a job once for each time its queue hands it out.
 /// </para>
 /// <para>
 /// <see cref="Count"/> and <see cref="IsEmpty"/> are snapshots: under concurrent use they may be out of date by
