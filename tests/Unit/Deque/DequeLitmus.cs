@@ -34,9 +34,6 @@ internal static class DequeLitmus
     private sealed class Shared<THooks> where THooks : struct, IHooks
     {
         public ChaseLevDeque<long, THooks> Deque = new(Items);
-        public long Go = -1;
-        public long ThiefDone = -1;
-        public long Stop;
         public readonly long[] ThiefTook = new long[Items * 2];
         public int ThiefCount;
     }
@@ -48,8 +45,7 @@ internal static class DequeLitmus
     {
         TimeSpan limit = longest ?? duration;
         var s = new Shared<THooks>();
-        var thief = new Thread(() => Thief(s)) { IsBackground = true };
-        thief.Start();
+        using var thief = new LitmusPartner(_ => Steal(s));
 
         var counts = new int[Items];
         var ownerTook = new long[Items * 2];
@@ -67,8 +63,8 @@ internal static class DequeLitmus
                 s.Deque.Push(basis + i);
             }
 
-            Volatile.Write(ref s.Go, round);
-            Delay(rnd.Next(64));
+            thief.Go(round);
+            LitmusPartner.Delay(rnd.Next(64));
 
             int ownerCount = 0;
             while (s.Deque.TryPop(out long v) && ownerCount < ownerTook.Length)
@@ -76,11 +72,7 @@ internal static class DequeLitmus
                 ownerTook[ownerCount++] = v;
             }
 
-            SpinWait spinner = default;
-            while (Volatile.Read(ref s.ThiefDone) != round)
-            {
-                spinner.SpinOnce(sleep1Threshold: -1);
-            }
+            thief.WaitFor(round);
 
             Array.Clear(counts);
             bool bad = false;
@@ -117,9 +109,6 @@ internal static class DequeLitmus
             }
         }
 
-        Volatile.Write(ref s.Stop, 1);
-        Volatile.Write(ref s.Go, round);
-        thief.Join();
         return new Result(round, contested, violations, first);
     }
 
@@ -134,56 +123,24 @@ internal static class DequeLitmus
         return false;
     }
 
-    private static void Thief<THooks>(Shared<THooks> s) where THooks : struct, IHooks
+    // The thief's side of a round: steal until the deque is seen empty.
+    private static void Steal<THooks>(Shared<THooks> s) where THooks : struct, IHooks
     {
-        var rnd = new Random(54321);
-        long seen = -1;
-        while (true)
+        int n = 0;
+        while (n < s.ThiefTook.Length)
         {
-            SpinWait spinner = default;
-            long round;
-            while ((round = Volatile.Read(ref s.Go)) == seen)
+            StealStatus status = s.Deque.Steal(out long v);
+            if (status == StealStatus.Success)
             {
-                spinner.SpinOnce(sleep1Threshold: -1);
+                s.ThiefTook[n++] = v;
             }
-
-            if (Volatile.Read(ref s.Stop) != 0)
+            else if (status == StealStatus.Empty)
             {
-                return;
+                break;
             }
-
-            seen = round;
-            Delay(rnd.Next(64));
-            int n = 0;
-            while (n < s.ThiefTook.Length)
-            {
-                StealStatus status = s.Deque.Steal(out long v);
-                if (status == StealStatus.Success)
-                {
-                    s.ThiefTook[n++] = v;
-                }
-                else if (status == StealStatus.Empty)
-                {
-                    break;
-                }
-            }
-
-            s.ThiefCount = n;
-            Volatile.Write(ref s.ThiefDone, round);
-        }
-    }
-
-    private static int _sink;
-
-    private static void Delay(int spins)
-    {
-        int x = 0;
-        for (int i = 0; i < spins; i++)
-        {
-            x += i;
         }
 
-        Volatile.Write(ref _sink, x);
+        s.ThiefCount = n;
     }
 }
 

@@ -1,0 +1,89 @@
+using System;
+using System.Threading;
+
+namespace FastThreadPool.Tests.Unit;
+
+/// <summary>
+/// The second thread of a native litmus test, and the rounds' handshake: the test's own thread prepares a round, calls
+/// <see cref="Go"/>, waits a random moment (<see cref="Delay"/>) and does its side; the partner, released by
+/// <see cref="Go"/>, waits its own random moment, does its side (the action given to the constructor, with the round
+/// number) and reports; <see cref="WaitFor"/> waits for that report before the test checks the round. The two random
+/// delays make the two sides meet at every offset.
+/// </summary>
+internal sealed class LitmusPartner : IDisposable
+{
+    private readonly Action<long> _side;
+    private readonly Thread _thread;
+    private long _go = -1;
+    private long _done = -1;
+    private int _stop;
+
+    /// <summary>Starts the partner thread; it runs <paramref name="side"/> once per round.</summary>
+    public LitmusPartner(Action<long> side)
+    {
+        _side = side;
+        _thread = new Thread(Loop) { IsBackground = true };
+        _thread.Start();
+    }
+
+    /// <summary>Releases the partner into <paramref name="round"/> (rounds count up from 0).</summary>
+    public void Go(long round) => Volatile.Write(ref _go, round);
+
+    /// <summary>Waits until the partner has done its side of <paramref name="round"/>; what it wrote before its report
+    /// is visible after this returns.</summary>
+    public void WaitFor(long round)
+    {
+        SpinWait spinner = default;
+        while (Volatile.Read(ref _done) != round)
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    /// <summary>Stops the partner thread and waits for it (after the last round has been waited for).</summary>
+    public void Dispose()
+    {
+        Volatile.Write(ref _stop, 1);
+        Volatile.Write(ref _go, long.MaxValue);
+        _thread.Join();
+    }
+
+    private void Loop()
+    {
+        var rnd = new Random(54321);
+        long seen = -1;
+        while (true)
+        {
+            SpinWait spinner = default;
+            long round;
+            while ((round = Volatile.Read(ref _go)) == seen)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+            }
+
+            if (Volatile.Read(ref _stop) != 0)
+            {
+                return;
+            }
+
+            seen = round;
+            Delay(rnd.Next(64));
+            _side(round);
+            Volatile.Write(ref _done, round);
+        }
+    }
+
+    private static int s_sink;
+
+    /// <summary>Spins for about <paramref name="spins"/> additions (a few nanoseconds to a few tens).</summary>
+    public static void Delay(int spins)
+    {
+        int x = 0;
+        for (int i = 0; i < spins; i++)
+        {
+            x += i;
+        }
+
+        Volatile.Write(ref s_sink, x);
+    }
+}
