@@ -9,7 +9,8 @@
               and the checks that exist only in Debug builds (tests in category DebugChecks, built -c Debug).
               Tests in category Manual are left out. Ends with the plain line "N passed, N failed, N skipped".
       litmus  The native weak-memory litmus tests, including the Manual ones that must catch the deliberately
-              fence-less deque on this machine; prints rounds, contested rounds and violations.
+              fence-less deque and the pool's cancel without its process-wide barrier on this machine; prints
+              rounds, contested rounds and violations.
       coyote  Deep exploration of the Coyote scenarios: -Iterations (default 100000) per scenario under each of
               -Strategies. Every bug is printed with its reproducible trace and the command that replays it.
               Without -Filter, then the reliability suite with -SoakSeconds (default 180) of random load.
