@@ -40,7 +40,8 @@ public class SemaphoreTests
 
     [Fact]
     public void FindsLostWakeUpWhenRegisteringWithoutRecheck() =>
-        Scenario.AssertFindsBug(nameof(FindsLostWakeUpWhenRegisteringWithoutRecheck), () => LostWakeUp(Fault.RegisterWithoutRecheck), "Deadlock");
+        Scenario.AssertFindsBug(nameof(FindsLostWakeUpWhenRegisteringWithoutRecheck), () => LostWakeUp(Fault.RegisterWithoutRecheck), "Deadlock",
+            iterations: 10_000); // the probabilistic strategy's first schedule with the bug comes after its 2,000th
 
     // With registered: true, the releaser first waits until all three waiters have registered (none is left
     // spinning), so every release must wake as many waiters as it adds permits.
