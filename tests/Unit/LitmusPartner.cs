@@ -1,7 +1,30 @@
 using System;
 using System.Threading;
+using Xunit;
+using Xunit.Abstractions;
 
 namespace FastThreadPool.Tests.Unit;
+
+/// <summary>What a litmus run saw: its rounds, the rounds in which the two sides met, and the violations (the first
+/// one described).</summary>
+internal readonly record struct LitmusResult(long Rounds, long ContestedRounds, long Violations, string? FirstViolation)
+{
+    /// <summary>A run in which the two sides never met proves nothing: the correct variant must show no violation and
+    /// at least <paramref name="minContested"/> meetings.</summary>
+    public void AssertCorrect(ITestOutputHelper output, string label, long minContested)
+    {
+        output.WriteLine($"{label}: {Rounds:N0} rounds, {ContestedRounds:N0} contested, {Violations} violations");
+        Assert.True(Violations == 0, FirstViolation);
+        Assert.True(ContestedRounds >= minContested, $"only {ContestedRounds} of {Rounds} rounds had the two sides meet");
+    }
+
+    /// <summary>The broken variant must show at least one violation.</summary>
+    public void AssertCaught(ITestOutputHelper output, string label)
+    {
+        output.WriteLine($"{label}: {Rounds:N0} rounds, {ContestedRounds:N0} contested, {Violations} violations; first: {FirstViolation}");
+        Assert.True(Violations > 0, $"no violation in {Rounds:N0} rounds ({ContestedRounds:N0} contested)");
+    }
+}
 
 /// <summary>
 /// The second thread of a native litmus test, and the rounds' handshake: the test's own thread prepares a round, calls

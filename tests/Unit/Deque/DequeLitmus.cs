@@ -29,8 +29,6 @@ internal static class DequeLitmus
 {
     public const int Items = 4;
 
-    public readonly record struct Result(long Rounds, long ContestedRounds, long Violations, string? FirstViolation);
-
     private sealed class Shared<THooks> where THooks : struct, IHooks
     {
         public ChaseLevDeque<long, THooks> Deque = new(Items);
@@ -41,7 +39,7 @@ internal static class DequeLitmus
     /// <summary>Runs rounds for <paramref name="duration"/>, and on past it, up to <paramref name="longest"/>, while fewer
     /// than <paramref name="minContested"/> rounds had both sides take items (on a loaded machine the two threads seldom
     /// run at the same time); never more than <paramref name="maxRounds"/>.</summary>
-    public static Result Run<THooks>(TimeSpan duration, long maxRounds, long minContested = 0, TimeSpan? longest = null) where THooks : struct, IHooks
+    public static LitmusResult Run<THooks>(TimeSpan duration, long maxRounds, long minContested = 0, TimeSpan? longest = null) where THooks : struct, IHooks
     {
         TimeSpan limit = longest ?? duration;
         var s = new Shared<THooks>();
@@ -109,7 +107,7 @@ internal static class DequeLitmus
             }
         }
 
-        return new Result(round, contested, violations, first);
+        return new LitmusResult(round, contested, violations, first);
     }
 
     private static bool Count(int[] counts, long offset)
@@ -155,12 +153,8 @@ public class DequeLitmusTests(ITestOutputHelper output)
     [Fact]
     public void PopStealRaceNeverTakesAnItemTwice()
     {
-        DequeLitmus.Result r = DequeLitmus.Run<NoHooks>(TimeSpan.FromSeconds(2), maxRounds: 5_000_000, minContested: 1_000, longest: TimeSpan.FromSeconds(30));
-        output.WriteLine($"correct deque: {r.Rounds:N0} rounds, {r.ContestedRounds:N0} contested, {r.Violations} violations");
-        Assert.True(r.Violations == 0, r.FirstViolation);
-
-        // A run in which the two sides never met proves nothing.
-        Assert.True(r.ContestedRounds >= 1_000, $"only {r.ContestedRounds} of {r.Rounds} rounds had both sides take items");
+        DequeLitmus.Run<NoHooks>(TimeSpan.FromSeconds(2), maxRounds: 5_000_000, minContested: 1_000, longest: TimeSpan.FromSeconds(30))
+            .AssertCorrect(output, "correct deque", minContested: 1_000);
     }
 
     /// <summary>
@@ -171,8 +165,7 @@ public class DequeLitmusTests(ITestOutputHelper output)
     [Trait("Category", "Manual")]
     public void FenceLessPopIsCaughtOnThisMachine()
     {
-        DequeLitmus.Result r = DequeLitmus.Run<PopWithoutFenceHooks>(TimeSpan.FromSeconds(20), maxRounds: long.MaxValue);
-        output.WriteLine($"fence-less deque: {r.Rounds:N0} rounds, {r.ContestedRounds:N0} contested, {r.Violations} violations; first: {r.FirstViolation}");
-        Assert.True(r.Violations > 0, $"no violation in {r.Rounds:N0} rounds ({r.ContestedRounds:N0} contested)");
+        DequeLitmus.Run<PopWithoutFenceHooks>(TimeSpan.FromSeconds(20), maxRounds: long.MaxValue)
+            .AssertCaught(output, "fence-less deque");
     }
 }
