@@ -73,6 +73,24 @@ public class PoolScenarioTests
     [Fact]
     public void CancelsRacingEachOtherAndTheWorker() => Scenario.AssertNoBug(nameof(CancelsRacingEachOtherAndTheWorker), CancelsRace);
 
+    // 1a'. A cancel of two ids at once (one claim each, one barrier, then the decisions) racing the worker that takes
+    // both jobs: each job runs xor is counted by the cancel, and the cancel's count is the pool's.
+    private static void ManyIdsCancelRace()
+    {
+        FastThreadPool.Pool pool = Create(1);
+        int ran = 0;
+        long a = pool.Submit(() => { Interlocked.Increment(ref ran); });
+        long b = pool.Submit(() => { Interlocked.Increment(ref ran); });
+        int cancelled = 0;
+        Threads.Run(() => cancelled = pool.Cancel([a, b, a]));
+        ShutdownAndCheck(pool);
+        Specification.Assert(ran + cancelled == 2, "ran {0}, cancelled {1}", ran, cancelled);
+        Specification.Assert(pool.CancelledCount == cancelled, "CancelledCount {0}, the cancel said {1}", pool.CancelledCount, cancelled);
+    }
+
+    [Fact]
+    public void CancelOfManyIdsRacingTheWorker() => Scenario.AssertNoBug(nameof(CancelOfManyIdsRacingTheWorker), ManyIdsCancelRace);
+
     // 1b. Reuse (a worker's own ended jobs): job A ends, a job submitted from inside the pool reuses A's object, and a
     // thread that learned A's id cancels by it at any point meanwhile. The cancel must fail (A had ended) and the new
     // job must run, whichever the interleaving.
