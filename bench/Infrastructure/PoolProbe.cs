@@ -412,6 +412,7 @@ public static class PoolProbe
             });
         }
 
+        // Every worker is inside a gate job (its increment), so none can take the jobs queued below.
         SpinWait wait = default;
         while (Volatile.Read(ref holding) < workers)
         {
@@ -424,7 +425,7 @@ public static class PoolProbe
             s_cancelIds[i] = pool.Submit(nothing);
         }
 
-        int stop = 0;
+        int stop = 0; // set after the cancels; each spinner polls it (a plain flag, no ordering needed beyond seeing it)
         var spinners = new List<Thread>();
         if (busy)
         {

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Threading;
 using Xunit;
 using Xunit.Abstractions;
@@ -23,6 +24,40 @@ internal readonly record struct LitmusResult(long Rounds, long ContestedRounds, 
     {
         output.WriteLine($"{label}: {Rounds:N0} rounds, {ContestedRounds:N0} contested, {Violations} violations; first: {FirstViolation}");
         Assert.True(Violations > 0, $"no violation in {Rounds:N0} rounds ({ContestedRounds:N0} contested)");
+    }
+}
+
+/// <summary>What one litmus round saw: whether the two sides met in it, and its violation, if any (described).</summary>
+internal readonly record struct LitmusRound(bool Met, string? Violation);
+
+/// <summary>The rounds of a native litmus test and their stopping rule.</summary>
+internal static class LitmusRounds
+{
+    /// <summary>Runs <paramref name="round"/> (given the round number and the test's random source) for
+    /// <paramref name="duration"/>, and on past it, up to <paramref name="longest"/>, while fewer than
+    /// <paramref name="minContested"/> rounds had the two sides meet (on a loaded machine the two threads seldom run
+    /// at the same time); never more than <paramref name="maxRounds"/>.</summary>
+    public static LitmusResult Run(TimeSpan duration, long maxRounds, long minContested, TimeSpan? longest, Func<long, Random, LitmusRound> round)
+    {
+        TimeSpan limit = longest ?? duration;
+        long contested = 0;
+        long violations = 0;
+        string? first = null;
+        var rnd = new Random(12345);
+        var clock = Stopwatch.StartNew();
+        long n = 0;
+        for (; n < maxRounds && (clock.Elapsed < duration || (contested < minContested && clock.Elapsed < limit)); n++)
+        {
+            LitmusRound r = round(n, rnd);
+            contested += r.Met ? 1 : 0;
+            if (r.Violation is not null)
+            {
+                violations++;
+                first ??= r.Violation;
+            }
+        }
+
+        return new LitmusResult(n, contested, violations, first);
     }
 }
 

@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Threading;
 using FastThreadPool.Primitives;
 using FastThreadPool.Primitives.Internal;
@@ -36,24 +35,15 @@ internal static class DequeLitmus
         public int ThiefCount;
     }
 
-    /// <summary>Runs rounds for <paramref name="duration"/>, and on past it, up to <paramref name="longest"/>, while fewer
-    /// than <paramref name="minContested"/> rounds had both sides take items (on a loaded machine the two threads seldom
-    /// run at the same time); never more than <paramref name="maxRounds"/>.</summary>
+    /// <summary>Runs the rounds (stopping rule: <see cref="LitmusRounds.Run"/>); a round in which both sides took items
+    /// counts as met.</summary>
     public static LitmusResult Run<THooks>(TimeSpan duration, long maxRounds, long minContested = 0, TimeSpan? longest = null) where THooks : struct, IHooks
     {
-        TimeSpan limit = longest ?? duration;
         var s = new Shared<THooks>();
         using var thief = new LitmusPartner(_ => Steal(s));
-
         var counts = new int[Items];
         var ownerTook = new long[Items * 2];
-        long contested = 0;
-        long violations = 0;
-        string? first = null;
-        var rnd = new Random(12345);
-        var clock = Stopwatch.StartNew();
-        long round = 0;
-        for (; round < maxRounds && (clock.Elapsed < duration || (contested < minContested && clock.Elapsed < limit)); round++)
+        return LitmusRounds.Run(duration, maxRounds, minContested, longest, (round, rnd) =>
         {
             long basis = round * Items;
             for (int i = 0; i < Items; i++)
@@ -90,24 +80,19 @@ internal static class DequeLitmus
                 bad |= c != 1;
             }
 
-            if (ownerCount > 0 && thiefCount > 0)
-            {
-                contested++;
-            }
-
+            string? violation = null;
             if (bad)
             {
-                violations++;
-                first ??= $"round {round}: owner took [{string.Join(", ", ownerTook[..ownerCount])}], thief took [{string.Join(", ", s.ThiefTook[..thiefCount])}] of {basis}..{basis + Items - 1}";
+                violation = $"round {round}: owner took [{string.Join(", ", ownerTook[..ownerCount])}], thief took [{string.Join(", ", s.ThiefTook[..thiefCount])}] of {basis}..{basis + Items - 1}";
 
                 // Resynchronize: drain whatever is left.
                 while (s.Deque.TryPop(out _))
                 {
                 }
             }
-        }
 
-        return new LitmusResult(round, contested, violations, first);
+            return new LitmusRound(ownerCount > 0 && thiefCount > 0, violation);
+        });
     }
 
     private static bool Count(int[] counts, long offset)

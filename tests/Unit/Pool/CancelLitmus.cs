@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Threading;
 using FastThreadPool.Tests.Unit.Deque;
 using Xunit;
@@ -26,25 +25,15 @@ internal static class CancelLitmus
         public bool Cancelled;
     }
 
-    /// <summary>Runs rounds for <paramref name="duration"/>, and on past it, up to <paramref name="longest"/>, while fewer
-    /// than <paramref name="minContested"/> rounds had the two sides meet (the canceller claimed the job and the worker still
-    /// ran it); never more than <paramref name="maxRounds"/>.</summary>
+    /// <summary>Runs the rounds (stopping rule: <see cref="LitmusRounds.Run"/>); a round in which the canceller claimed
+    /// the job and the worker still ran it counts as met.</summary>
     public static LitmusResult Run(bool barrier, TimeSpan duration, long maxRounds, long minContested = 0, TimeSpan? longest = null)
     {
-        TimeSpan limit = longest ?? duration;
         var s = new Shared();
         using var canceller = new LitmusPartner(round => Cancel(s, round + 1, barrier));
-
-        long contested = 0;
-        long violations = 0;
-        string? first = null;
-        var rnd = new Random(12345);
-        var clock = Stopwatch.StartNew();
-        long round = 0;
-        for (; round < maxRounds && (clock.Elapsed < duration || (contested < minContested && clock.Elapsed < limit)); round++)
+        return LitmusRounds.Run(duration, maxRounds, minContested, longest, (round, rnd) =>
         {
-            long id = round + 1;
-            s.Job.Assign(id);
+            s.Job.Assign(round + 1);
             canceller.Go(round);
 
             // Longer than the canceller's delay: the canceller first has to see the round start (a cache-line trip), and
@@ -54,24 +43,13 @@ internal static class CancelLitmus
 
             bool ran = s.Job.TryStart();
             canceller.WaitFor(round);
-
             bool cancelled = s.Cancelled;
 
             // Met: the canceller claimed the job after the worker's first read of its state, and the worker still ran
             // it (the canceller saw the mark and chose Running): the rounds in which a missing barrier can show.
-            if (ran && s.Claimed)
-            {
-                contested++;
-            }
-
-            if (ran == cancelled)
-            {
-                violations++;
-                first ??= $"round {round}: worker ran it: {ran}, cancel returned: {cancelled}, status {s.Job.Status}";
-            }
-        }
-
-        return new LitmusResult(round, contested, violations, first);
+            return new LitmusRound(ran && s.Claimed,
+                ran == cancelled ? $"round {round}: worker ran it: {ran}, cancel returned: {cancelled}, status {s.Job.Status}" : null);
+        });
     }
 
     // The canceller's side of a round: PoolJob.TryCancel's steps, spelled out to record whether the claim succeeded.
