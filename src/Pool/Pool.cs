@@ -231,10 +231,10 @@ public sealed partial class Pool : IDisposable
     /// <summary>Whether <see cref="Shutdown(TimeSpan, bool)"/> (or <see cref="Dispose"/>) has been called.</summary>
     public bool IsStopping => Volatile.Read(ref _stopping) != 0;
 
-    /// <summary>The scheduler's state in one line, for messages of tests that time out.</summary>
     /// <summary>Chunks of the id table still held (for tests; see <see cref="JobTable"/>).</summary>
     internal int LiveIdChunks => _table.LiveChunks;
 
+    /// <summary>The scheduler's state in one line, for messages of tests that time out.</summary>
     internal string DebugState =>
         $"idle {Volatile.Read(ref _hot.Idle)}, searching {Volatile.Read(ref _hot.Searching)}, waking {Volatile.Read(ref _hot.Waking)}, " +
         $"permits {_parking.CurrentCount}, parked {_parking.WaitingCount}, signaled {_parking.SignaledCount}, started {Volatile.Read(ref _started)}, alive {Alive}, " +
@@ -1195,6 +1195,7 @@ public sealed partial class Pool : IDisposable
             if (victim is not null && victim.Deque.TrySteal(out PoolJob? stolen))
             {
                 self.Steals++;
+                self.LookAround = true; // the victim's deque may hold more, and its owner may be blocked in a job
                 return stolen;
             }
         }
@@ -1247,8 +1248,9 @@ public sealed partial class Pool : IDisposable
             batch[i] = null!;
         }
 
-        // Release: the pushes above are visible to whoever reads the even count.
-        Volatile.Write(ref self.Transfers, self.Transfers + 1);
+        // A full fence: the pushes above are visible to whoever reads the even count, and to a worker that stops
+        // searching after the hand-on that follows reads the searching count (see HandOn).
+        Interlocked.Increment(ref self.Transfers);
     }
 
     /// <summary>
@@ -1428,8 +1430,10 @@ public sealed partial class Pool : IDisposable
                         job = FindWork(self, out _, polling: true);
                     }
 
-                    // A full fence before the idle announcement below (see WakeOrStart).
+                    // A full fence before the idle announcement below (see WakeOrStart), and before the hand-on's look
+                    // at the other deques (see HandOn).
                     Interlocked.Decrement(ref _hot.Searching);
+                    self.LookAround |= job is not null;
                 }
 
                 if (job is not null)
@@ -1461,6 +1465,7 @@ public sealed partial class Pool : IDisposable
                     Interlocked.Decrement(ref _hot.Idle);
                     if (job is not null)
                     {
+                        self.LookAround = true;
                         HandOn(self);
                         RunJob(self, job);
                     }
@@ -1476,7 +1481,9 @@ public sealed partial class Pool : IDisposable
                 Interlocked.Decrement(ref _hot.Idle);
 
                 // We are the wake-up that was on its way (or a stale permit): let the next submission wake another.
+                // A full fence before the hand-on's look at the other deques (see HandOn).
                 Interlocked.Exchange(ref _hot.Waking, 0);
+                self.LookAround = true;
             }
         }
         finally
@@ -1498,10 +1505,39 @@ public sealed partial class Pool : IDisposable
     private void HandOn(Worker self)
     {
         bool room = Volatile.Read(ref _started) < _workers.Length && !_options.Faults.Has(Fault.HandOnWithoutStart);
-        if ((Volatile.Read(ref _hot.Idle) > 0 || room) && MayHaveMoreWork(self))
+        if ((Volatile.Read(ref _hot.Idle) > 0 || room)
+            && (MayHaveMoreWork(self) || (self.LookAround && !_options.Faults.Has(Fault.HandOnOwnDequeOnly) && WorkInOtherDeques(self))))
         {
             WakeOrStart(fence: false);
         }
+
+        self.LookAround = false;
+    }
+
+    /// <summary>
+    /// Whether another worker's deque holds a job: the look of a hand-on by a worker that may have taken the job
+    /// another worker's wake-up was meant for. A worker that pushes into its deque (a nested submission, a batch) and
+    /// then finds a worker searching, or a wake-up on its way, or starts a new worker, wakes no one more: it counts on
+    /// that worker. But that worker may take another job (from the shared queue, or a steal from a third deque), and
+    /// the pusher may be blocked in its job, waiting for the one in its deque. So a worker that is new, woken, leaves
+    /// the search with a job, or steals, looks at every deque before it runs its job. The pusher's full fence after its
+    /// push (the nested submission's barrier, the batch's transfer count) before it reads the searching and waking
+    /// counts, and this worker's full fence when it leaves them, make one of the two see the other. Only these hand-ons
+    /// look: a worker taking job after job from its own deque or the queue stays with the cheap look.
+    /// </summary>
+    private bool WorkInOtherDeques(Worker self)
+    {
+        int n = Volatile.Read(ref _started);
+        for (int i = 0; i < n; i++)
+        {
+            Worker? w = Volatile.Read(ref _workers[i]);
+            if (w is not null && w != self && !w.Deque.IsEmpty)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Hands the worker's batched id-table counts over: the ended ids of its current chunk, and the ids left
@@ -1611,6 +1647,10 @@ public sealed partial class Pool : IDisposable
         // the count of such batches, odd while one is on its way into the deque.
         public readonly PoolJob[]? Batch; // its entries are null between transfers
         public long Transfers;
+
+        // Set when this worker may have taken the job that another worker's wake-up was meant for: it is new, was
+        // woken, left the search with a job, or stole. Its next hand-on then looks at every deque (see HandOn).
+        public bool LookAround = true;
 
         // Ended ids of one id-table chunk not yet handed to the table (see JobTable.Remove(long, int)).
         private long _endedChunk = -1;

@@ -90,6 +90,11 @@ internal enum Fault
     /// <summary>Pool: a worker that finds a job claimed by a canceller after its first look skips it even when the
     /// canceller, having seen the worker's mark, decided that the job runs: the job neither runs nor ends cancelled.</summary>
     StartMissesRunDecision = 1 << 19,
+
+    /// <summary>Pool: a worker's wake-up hand-on looks only at its own deque and the shared queues, even after it
+    /// stole, searched or was woken, so a job left in the deque of a worker blocked in its job can wait while another
+    /// worker parks.</summary>
+    HandOnOwnDequeOnly = 1 << 20,
 }
 
 /// <summary>

@@ -10,7 +10,7 @@ using Xunit;
 namespace FastThreadPool.Tests.Concurrency.Pool;
 
 /// <summary>
-/// Tiny pools (1-2 workers, 2-4 jobs) under Coyote, on the managed parking backend. Every scenario shuts the pool
+/// Tiny pools (1-3 workers, 2-4 jobs) under Coyote, on the managed parking backend. Every scenario shuts the pool
 /// down, joins its workers, and checks the conservation invariant: submitted = done + failed + cancelled.
 /// </summary>
 public class PoolScenarioTests
@@ -267,6 +267,65 @@ public class PoolScenarioTests
     [Fact]
     public void FindsEndWithoutLookingElsewhere() =>
         Scenario.AssertFindsBug(nameof(FindsEndWithoutLookingElsewhere), () => BlockedJobAndTheNext(Fault.EndWithoutLookingElsewhere), "livelock|fair|Deadlock|bound|potential", iterations: 20_000);
+
+    // 2e. A job pushes a child into its worker's deque and waits for it, and a job from outside waits for the child
+    // too, in a pool of three workers: the child must get the third worker. The worker that runs the first job finds
+    // the second worker searching and counts on it; that worker takes the second job from the queue instead, and must
+    // then pass the wake-up on for the child in the other deque (a hand-on that looked only at its own deque and the
+    // shared queues left the child there while both jobs waited for it).
+    private static void ChildThatTwoJobsWaitFor(Fault faults)
+    {
+        FastThreadPool.Pool pool = Create(3, faults);
+        int childRan = 0;
+        pool.Submit(() =>
+        {
+            pool.Submit(() => { Volatile.Write(ref childRan, 1); });
+            while (Volatile.Read(ref childRan) == 0)
+            {
+                Thread.Yield();
+            }
+        });
+        pool.Submit(() =>
+        {
+            while (Volatile.Read(ref childRan) == 0)
+            {
+                Thread.Yield();
+            }
+        });
+        Specification.Assert(pool.WaitIdle(Timeout.InfiniteTimeSpan), "never idle"); // the child is submitted before shutdown
+        ShutdownAndCheck(pool);
+    }
+
+    [Fact]
+    public void AChildThatTwoJobsWaitForGetsAWorker() =>
+        Scenario.AssertNoBug(nameof(AChildThatTwoJobsWaitForGetsAWorker), () => ChildThatTwoJobsWaitFor(Fault.None));
+
+    [Fact]
+    public void FindsHandOnBlindToOtherDeques() =>
+        Scenario.AssertFindsBug(nameof(FindsHandOnBlindToOtherDeques), () => ChildThatTwoJobsWaitFor(Fault.HandOnOwnDequeOnly), "livelock|fair|Deadlock|bound|potential");
+
+    // 2f. Three jobs that wait until all three run, in a pool of three workers: each must get a worker, whichever
+    // worker takes them in a batch, steals them or searches.
+    [Fact]
+    public void JobsThatWaitForEachOtherAllGetAWorker() =>
+        Scenario.AssertNoBug(nameof(JobsThatWaitForEachOtherAllGetAWorker), () =>
+        {
+            FastThreadPool.Pool pool = Create(3);
+            int arrived = 0;
+            for (int i = 0; i < 3; i++)
+            {
+                pool.Submit(() =>
+                {
+                    Interlocked.Increment(ref arrived);
+                    while (Volatile.Read(ref arrived) < 3)
+                    {
+                        Thread.Yield();
+                    }
+                });
+            }
+
+            ShutdownAndCheck(pool);
+        });
 
     // 3. Shutdown racing Submit and Cancel: every Submit either throws PoolStoppedException or its job ends.
     [Fact]

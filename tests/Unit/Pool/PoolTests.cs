@@ -335,35 +335,26 @@ public abstract class PoolTests
         Assert.Equal((1 << 13) - 1, pool.DoneCount);
     }
 
-    [Fact]
-    public void AJobThatWaitsForTheNextOneNeverStrandsItAndWaitIdleAlwaysWakes()
+    /// <summary>
+    /// Runs <paramref name="round"/> on a thread of its own, round after round, until <paramref name="maxRounds"/> or
+    /// <paramref name="budget"/>, and fails if one round does not end within 10 s. What is checked is that no round
+    /// stalls: a bound on the whole run would fail a loaded machine that runs the rounds slowly but never stalls.
+    /// The round's jobs spin while its second argument returns false; it turns true when a round stalled, so that the
+    /// spinning jobs, the run and the pool can end. Returns the number of rounds that ended.
+    /// </summary>
+    private static int RunRoundsWithoutStall(FastThreadPool.Pool pool, int maxRounds, TimeSpan budget, Action<int, Func<bool>> round)
     {
-        // Each round: a job that spins until the next job has run, then that job, then WaitIdle. The second job must
-        // not wait for the first to end (a worker that takes a job while another is being queued must see it), and
-        // the two workers ending the round's two jobs at once must not both miss the idle wake-up. Either bug hangs a
-        // round. What is checked is that no round stalls: rounds run until 50,000 or 30 s, and a round that does not
-        // end within 10 s fails the test. (A bound on the whole run would fail a loaded machine that runs the rounds
-        // slowly but never stalls: with two other busy threads on 2 cores, 20,000-47,000 rounds took 60 s.)
-        using var pool = Create(workers: 2);
-        TimeSpan stall = TimeSpan.FromSeconds(10), budget = TimeSpan.FromSeconds(30);
+        TimeSpan stall = TimeSpan.FromSeconds(10);
         int abort = 0;
         int stop = 0;
         int rounds = 0;
+        Func<bool> aborted = () => Volatile.Read(ref abort) != 0;
         var run = new Thread(() =>
         {
-            for (int round = 0; round < 50_000 && Volatile.Read(ref stop) == 0; round++)
+            for (int r = 0; r < maxRounds && Volatile.Read(ref stop) == 0; r++)
             {
-                int secondRan = 0;
-                pool.Submit(() =>
-                {
-                    while (Volatile.Read(ref secondRan) == 0 && Volatile.Read(ref abort) == 0)
-                    {
-                        Thread.Yield();
-                    }
-                });
-                pool.Submit(() => Volatile.Write(ref secondRan, 1));
-                pool.WaitIdle();
-                Volatile.Write(ref rounds, round + 1);
+                round(r, aborted);
+                Volatile.Write(ref rounds, r + 1);
             }
         });
         run.Start();
@@ -384,7 +375,7 @@ public abstract class PoolTests
             {
                 stalled = $"round {now} did not end within {stall.TotalSeconds} s ({pool.DebugState})";
                 Volatile.Write(ref stop, 1);
-                Volatile.Write(ref abort, 1); // lets the spinning job end, so that the run and the pool can end
+                Volatile.Write(ref abort, 1);
                 break;
             }
 
@@ -397,8 +388,85 @@ public abstract class PoolTests
         bool ended = run.Join(Patience);
         Assert.True(stalled is null, stalled);
         Assert.True(ended, "the rounds did not end");
-        int done = Volatile.Read(ref rounds);
+        return Volatile.Read(ref rounds);
+    }
+
+    [Fact]
+    public void AJobThatWaitsForTheNextOneNeverStrandsItAndWaitIdleAlwaysWakes()
+    {
+        // Each round: a job that spins until the next job has run, then that job, then WaitIdle. The second job must
+        // not wait for the first to end (a worker that takes a job while another is being queued must see it), and
+        // the two workers ending the round's two jobs at once must not both miss the idle wake-up. Either bug hangs a
+        // round. Rounds run until 50,000 or 30 s (with two other busy threads on 2 cores, 20,000-47,000 rounds took
+        // 60 s).
+        using var pool = Create(workers: 2);
+        TimeSpan budget = TimeSpan.FromSeconds(30);
+        int done = RunRoundsWithoutStall(pool, 50_000, budget, (_, aborted) =>
+        {
+            int secondRan = 0;
+            pool.Submit(() =>
+            {
+                while (Volatile.Read(ref secondRan) == 0 && !aborted())
+                {
+                    Thread.Yield();
+                }
+            });
+            pool.Submit(() => Volatile.Write(ref secondRan, 1));
+            pool.WaitIdle();
+        });
         Assert.True(done >= 1_000, $"only {done} rounds in {budget.TotalSeconds} s");
+        AssertConserved(pool);
+    }
+
+    [Theory]
+    [InlineData(3, false)]
+    [InlineData(4, false)]
+    [InlineData(8, false)]
+    [InlineData(3, true)]
+    [InlineData(8, true)]
+    public void JobsThatWaitForEachOtherAllGetAWorkerInAPoolOfAsMany(int workers, bool nested)
+    {
+        // Each round: as many jobs as workers, each spinning until all have started, so each needs a worker of its
+        // own (more workers than this machine has cores: they take turns, but each must be running). From outside,
+        // the jobs queue up in the shared queue and workers take them in batches into their deques; nested, the first
+        // job submits the others into its own deque. A worker that takes one of them while others wait in a deque
+        // must pass the wake-up on, or the round stalls with a worker parked (on 16 cores, 9 of 16 such jobs started
+        // before the fix: the hand-on looked only at the worker's own deque and the shared queues).
+        using var pool = Create(workers);
+        int done = RunRoundsWithoutStall(pool, 2_000, TimeSpan.FromSeconds(5), (_, aborted) =>
+        {
+            int arrived = 0;
+            Action meet = () =>
+            {
+                Interlocked.Increment(ref arrived);
+                while (Volatile.Read(ref arrived) < workers && !aborted())
+                {
+                    Thread.Yield();
+                }
+            };
+            if (nested)
+            {
+                pool.Submit(() =>
+                {
+                    for (int i = 1; i < workers; i++)
+                    {
+                        pool.Submit(meet);
+                    }
+
+                    meet();
+                });
+            }
+            else
+            {
+                for (int i = 0; i < workers; i++)
+                {
+                    pool.Submit(meet);
+                }
+            }
+
+            pool.WaitIdle();
+        });
+        Assert.True(done >= 20, $"only {done} rounds in 5 s");
         AssertConserved(pool);
     }
 
