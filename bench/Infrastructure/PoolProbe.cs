@@ -64,7 +64,8 @@ public static class PoolProbe
 
             double k = 1000.0 / Jobs;
             return string.Create(CultureInfo.InvariantCulture,
-                $"parks {Counts.Parks * k:F1}, wakes {Counts.WorkerWakes * k:F1} + {Counts.OutsideWakes * k:F1}, scans {Counts.StealScans * k:F0}, steals {Counts.Steals * k:F0}, queue takes {Counts.QueueTakes * k:F0}, batches {Counts.Batches * k:F0}");
+                $"parks {Counts.Parks * k:F1}, wakes {Counts.WorkerWakes * k:F1} + {Counts.OutsideWakes * k:F1}, scans {Counts.StealScans * k:F0}, steals {Counts.Steals * k:F0}, queue takes {Counts.QueueTakes * k:F0}, batches {Counts.Batches * k:F0}")
+                + (Pool.SteeringState is { Length: > 0 } steering ? string.Create(CultureInfo.InvariantCulture, $", rests {Counts.Rests * k:F2}; {steering}") : "");
         }
     }
 
@@ -183,6 +184,16 @@ public static class PoolProbe
             {
                 configs.Add(Counted($"Pool {w} workers, batch always", MakePool(new PoolOptions { MaxWorkers = w, BatchOnlyWhenShared = false }), perThread.Reset, perThread.Execute, perThread.Wait));
             }
+        }
+
+        // Steering (internal PoolOptions.AdaptiveWorkers, Pool.Steering.cs): the number of working workers chosen by
+        // measured throughput, and limits held at 1, 2 and 4 working workers.
+        configs.Add(Counted($"Pool {cores} workers, steered", MakePool(new PoolOptions { MaxWorkers = cores, AdaptiveWorkers = true }), perThread.Reset, perThread.Execute, perThread.Wait));
+        configs.Add(Counted($"Pool {cores} workers, shared countdown, steered", MakePool(new PoolOptions { MaxWorkers = cores, AdaptiveWorkers = true }), countdown.Reset, countdown.Execute, countdown.Wait));
+        foreach (int limit in new[] { 1, 2, 4 }.Where(h => h < cores))
+        {
+            configs.Add(Counted($"Pool {cores} workers, held at {limit}", MakePool(new PoolOptions { MaxWorkers = cores, AdaptiveWorkers = true, FixedWorkerLimit = limit }), perThread.Reset, perThread.Execute, perThread.Wait));
+            configs.Add(Counted($"Pool {cores} workers, shared countdown, held at {limit}", MakePool(new PoolOptions { MaxWorkers = cores, AdaptiveWorkers = true, FixedWorkerLimit = limit }), countdown.Reset, countdown.Execute, countdown.Wait));
         }
 
         (string Name, Action<PoolOptions> Set)[] variants =

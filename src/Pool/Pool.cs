@@ -137,6 +137,11 @@ public sealed partial class Pool : IDisposable
         _workers = new Worker?[_options.MaxWorkers];
         Timers = new TimerQueue(this, _options.TimeProvider, _options.Parking, _options.Faults);
         _metrics = new PoolMetrics(this, _options.WorkerNamePrefix);
+        if (_options.AdaptiveWorkers && _options.MaxWorkers > 1)
+        {
+            _restGate = new FastSemaphore(0, int.MaxValue, _options.Parking);
+            _steering = new Steering(_options.MaxWorkers, _options.FixedWorkerLimit);
+        }
 
         // Jobs are reused only where nothing outside the pool keeps them: not in Done, not handed to a callback.
         _reuse = !_options.KeepDone && _options.DoneCallback is null;
@@ -247,7 +252,8 @@ public sealed partial class Pool : IDisposable
     internal PoolDiagnostics Diagnostics =>
         new(Sum(static w => Volatile.Read(ref w.Parks)), Sum(static w => Volatile.Read(ref w.Wakes)), Volatile.Read(ref _outsideWakes),
             Sum(static w => Volatile.Read(ref w.StealScans)), Sum(static w => Volatile.Read(ref w.Steals)),
-            Sum(static w => Volatile.Read(ref w.QueueTakes)), Sum(static w => Volatile.Read(ref w.Batches)));
+            Sum(static w => Volatile.Read(ref w.QueueTakes)), Sum(static w => Volatile.Read(ref w.Batches)),
+            Sum(static w => Volatile.Read(ref w.Rests)));
 
     // Per-worker counters, summed: a shared counter would move its cache line between the workers on every job.
     private long Sum(Func<Worker, long> counter)
@@ -1059,6 +1065,7 @@ public sealed partial class Pool : IDisposable
         if (n > 0)
         {
             _parking.Release(n);
+            _restGate?.Release(n);
         }
     }
 
@@ -1440,6 +1447,11 @@ public sealed partial class Pool : IDisposable
                 {
                     HandOn(self);
                     RunJob(self, job);
+                    if (_steering is not null)
+                    {
+                        AfterJobSteered(self);
+                    }
+
                     continue;
                 }
 
@@ -1639,6 +1651,10 @@ public sealed partial class Pool : IDisposable
         public long Steals;
         public long QueueTakes;
         public long Batches;
+        public long Rests;
+
+        // Steering (Pool.Steering.cs): worker 0's job count between its looks at the clock.
+        public int SteerCount;
 
         // Where this worker's last take from the default queue was (see FindWork).
         public DequeueMark Mark;

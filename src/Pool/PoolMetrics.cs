@@ -62,15 +62,15 @@ internal sealed class PoolMetrics : IDisposable
 
 /// <summary>The pool's scheduling counts (see <see cref="Pool"/>'s internal <c>Diagnostics</c>).</summary>
 internal readonly record struct PoolDiagnostics(
-    long Parks, long WorkerWakes, long OutsideWakes, long StealScans, long Steals, long QueueTakes, long Batches)
+    long Parks, long WorkerWakes, long OutsideWakes, long StealScans, long Steals, long QueueTakes, long Batches, long Rests)
 {
     /// <summary>The counts between two readings.</summary>
     public static PoolDiagnostics operator -(PoolDiagnostics a, PoolDiagnostics b) =>
         new(a.Parks - b.Parks, a.WorkerWakes - b.WorkerWakes, a.OutsideWakes - b.OutsideWakes, a.StealScans - b.StealScans,
-            a.Steals - b.Steals, a.QueueTakes - b.QueueTakes, a.Batches - b.Batches);
+            a.Steals - b.Steals, a.QueueTakes - b.QueueTakes, a.Batches - b.Batches, a.Rests - b.Rests);
 
     /// <summary>The sum of two sets of counts.</summary>
     public static PoolDiagnostics operator +(PoolDiagnostics a, PoolDiagnostics b) =>
         new(a.Parks + b.Parks, a.WorkerWakes + b.WorkerWakes, a.OutsideWakes + b.OutsideWakes, a.StealScans + b.StealScans,
-            a.Steals + b.Steals, a.QueueTakes + b.QueueTakes, a.Batches + b.Batches);
+            a.Steals + b.Steals, a.QueueTakes + b.QueueTakes, a.Batches + b.Batches, a.Rests + b.Rests);
 }

@@ -94,6 +94,14 @@ public sealed class PoolOptions
     /// measurements.</summary>
     internal bool BatchOnlyWhenShared { get; set; } = true;
 
+    /// <summary>Steering of the number of working workers by measured throughput (<c>Pool.Steering.cs</c>); internal,
+    /// for measurements, off by default.</summary>
+    internal bool AdaptiveWorkers { get; set; }
+
+    /// <summary>With <see cref="AdaptiveWorkers"/>, the limit held at this many working workers instead of steered
+    /// (0: steered); internal, for measurements.</summary>
+    internal int FixedWorkerLimit { get; set; }
+
     /// <summary>A copy (every setting is a value or an immutable reference), so that later changes to the caller's
     /// options do not reach the pool.</summary>
     internal PoolOptions Clone() => (PoolOptions)MemberwiseClone();
