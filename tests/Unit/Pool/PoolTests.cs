@@ -414,6 +414,95 @@ public abstract class PoolTests
         AssertConserved(pool);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void RandomGroupsOfJobsThatWaitForEachOtherNeverStall(bool steered)
+    {
+        // Each round, on a pool of 6 workers (3 times this machine's cores): a group of 2 to 6 jobs that each wait until
+        // the whole group has started, reaching the pool by a random path (from outside by Submit or SubmitFirst, or
+        // nested from the group's first job, which then waits too), with a stream of 0 to 300 tiny jobs before it
+        // (outside or nested) and sometimes a Map from inside a job of the group. A group that needs more workers than
+        // are free would wait for ever, so each group fits: every job of it needs a worker, and a worker must come
+        // for each (a hand-on that misses a job in another worker's deque stalls the round). Steered, the workers
+        // above the limit rest between the rounds' streams, and must still come.
+        const int workers = 6;
+        using var pool = Create(workers, o => o.AdaptiveWorkers = steered);
+        int done = StallRounds.Run(pool, 20_000, TimeSpan.FromSeconds(5), (round, aborted) =>
+        {
+            var rng = new Random(round);
+            int size = rng.Next(2, workers + 1);
+            int path = rng.Next(3); // 0: Submit from outside, 1: SubmitFirst from outside, 2: nested from the first job
+            int stream = rng.Next(0, 301);
+            bool nestedStream = rng.Next(2) == 0;
+            bool map = rng.Next(4) == 0;
+            int arrived = 0;
+            Action meet = () =>
+            {
+                Interlocked.Increment(ref arrived);
+                while (Volatile.Read(ref arrived) < size && !aborted())
+                {
+                    Thread.Yield();
+                }
+            };
+            Action tiny = static () => { };
+            if (!nestedStream)
+            {
+                for (int i = 0; i < stream; i++)
+                {
+                    pool.Submit(tiny);
+                }
+            }
+
+            Action first = () =>
+            {
+                if (nestedStream)
+                {
+                    for (int i = 0; i < stream; i++)
+                    {
+                        pool.Submit(tiny);
+                    }
+                }
+
+                if (path == 2)
+                {
+                    for (int i = 1; i < size; i++)
+                    {
+                        pool.Submit(meet);
+                    }
+                }
+
+                if (map)
+                {
+                    int[] results = pool.Map(static (int x) => x + 1, new int[64], chunkSize: 4);
+                    Assert.All(results, r => Assert.Equal(1, r));
+                }
+
+                meet();
+            };
+            pool.Submit(first);
+            if (path != 2)
+            {
+                for (int i = 1; i < size; i++)
+                {
+                    if (path == 0)
+                    {
+                        pool.Submit(meet);
+                    }
+                    else
+                    {
+                        pool.SubmitFirst(meet);
+                    }
+                }
+            }
+
+            pool.WaitIdle();
+        });
+        Assert.True(done >= 20, $"only {done} rounds in 5 s");
+        Assert.Equal(0, pool.FailedCount);
+        AssertConserved(pool);
+    }
+
     [Fact]
     public void WaitIdleNeverReturnsWhileAChainOfNestedJobsGoesOn()
     {
