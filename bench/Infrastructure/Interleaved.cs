@@ -99,6 +99,7 @@ public static class Interleaved
         var random = new Random(20261126); // fixed: a rerun draws the same orders
         var clock = Stopwatch.StartNew();
         int round = 0;
+        using var watchdog = new Watchdog();
         Console.WriteLine($"Interleaved rounds for {duration.TotalSeconds:0} s ({subjects.Count} calls a round)...");
         while (round < 3 || clock.Elapsed < duration)
         {
@@ -119,9 +120,11 @@ public static class Interleaved
                     setup.Invoke(s.Instance, null);
                 }
 
+                watchdog.Enter(s.Row.Suite + "/" + s.Case + "/" + s.Row.Impl);
                 long start = Stopwatch.GetTimestamp();
                 s.Method.Invoke(s.Instance, null);
                 double ns = Stopwatch.GetElapsedTime(start).TotalNanoseconds / s.OpsPerInvoke;
+                watchdog.Leave();
                 if (round >= 2)
                 {
                     samples.Add(new Sample(round, rtt, s.Row.Suite, s.Case, s.Row.Impl, s.Row.Ours, s.Baseline, ns));

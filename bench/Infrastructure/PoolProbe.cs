@@ -323,6 +323,7 @@ public static class PoolProbe
         }
 
         var rng = new Random(7);
+        using var watchdog = new Watchdog();
         var watch = Stopwatch.StartNew();
         int round = 0;
         int rttEvery = 20;
@@ -339,7 +340,9 @@ public static class PoolProbe
             {
                 Config c = configs[(offset + k) % configs.Count];
                 var before = c.Pool?.Diagnostics ?? default;
+                watchdog.Enter(c.Name);
                 (double total, double loop) = c.Run();
+                watchdog.Leave();
                 if (round >= 3)
                 {
                     c.Totals.Add(total / Jobs);
