@@ -188,12 +188,12 @@ public static class PoolProbe
 
         // Steering (internal PoolOptions.AdaptiveWorkers, Pool.Steering.cs): the number of working workers chosen by
         // measured throughput, and limits held at 1, 2 and 4 working workers.
-        configs.Add(Counted($"Pool {cores} workers, steered", MakePool(new PoolOptions { MaxWorkers = cores, AdaptiveWorkers = true }), perThread.Reset, perThread.Execute, perThread.Wait));
-        configs.Add(Counted($"Pool {cores} workers, shared countdown, steered", MakePool(new PoolOptions { MaxWorkers = cores, AdaptiveWorkers = true }), countdown.Reset, countdown.Execute, countdown.Wait));
+        configs.Add(Counted($"Pool {cores} workers steered", MakePool(new PoolOptions { MaxWorkers = cores, AdaptiveWorkers = true }), perThread.Reset, perThread.Execute, perThread.Wait));
+        configs.Add(Counted($"Pool {cores} workers steered, shared countdown", MakePool(new PoolOptions { MaxWorkers = cores, AdaptiveWorkers = true }), countdown.Reset, countdown.Execute, countdown.Wait));
         foreach (int limit in new[] { 1, 2, 4 }.Where(h => h < cores))
         {
-            configs.Add(Counted($"Pool {cores} workers, held at {limit}", MakePool(new PoolOptions { MaxWorkers = cores, AdaptiveWorkers = true, FixedWorkerLimit = limit }), perThread.Reset, perThread.Execute, perThread.Wait));
-            configs.Add(Counted($"Pool {cores} workers, shared countdown, held at {limit}", MakePool(new PoolOptions { MaxWorkers = cores, AdaptiveWorkers = true, FixedWorkerLimit = limit }), countdown.Reset, countdown.Execute, countdown.Wait));
+            configs.Add(Counted($"Pool {cores} workers held at {limit}", MakePool(new PoolOptions { MaxWorkers = cores, AdaptiveWorkers = true, FixedWorkerLimit = limit }), perThread.Reset, perThread.Execute, perThread.Wait));
+            configs.Add(Counted($"Pool {cores} workers held at {limit}, shared countdown", MakePool(new PoolOptions { MaxWorkers = cores, AdaptiveWorkers = true, FixedWorkerLimit = limit }), countdown.Reset, countdown.Execute, countdown.Wait));
         }
 
         (string Name, Action<PoolOptions> Set)[] variants =
