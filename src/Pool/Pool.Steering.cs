@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Threading;
 using FastThreadPool.Primitives;
+using FastThreadPool.Primitives.Internal;
 
 namespace FastThreadPool;
 
@@ -89,7 +90,11 @@ public sealed partial class Pool
         {
             self.Rests++;
             int ms = (int)Math.Min(RestMs, ((end - now) * 1000 / Stopwatch.Frequency) + 1);
-            _restGate!.Wait(ms);
+            while (!_restGate!.Wait(ms) && _options.Faults.Has(Fault.RestWhileLeaseHolds)
+                && Stopwatch.GetTimestamp() < Volatile.Read(ref _leaseEnd) && Volatile.Read(ref _stopping) == 0)
+            {
+                // Broken on purpose (systematic tests): the rest goes on while the lease holds.
+            }
         }
 
         Interlocked.Decrement(ref _resting);

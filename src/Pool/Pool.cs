@@ -139,7 +139,7 @@ public sealed partial class Pool : IDisposable
         _metrics = new PoolMetrics(this, _options.WorkerNamePrefix);
         if (_options.AdaptiveWorkers && _options.MaxWorkers > 1)
         {
-            _restGate = new FastSemaphore(0, int.MaxValue, _options.Parking);
+            _restGate = _options.RestParker is { } parker ? new FastSemaphore(0, int.MaxValue, parker) : new FastSemaphore(0, int.MaxValue, _options.Parking);
             _steering = new Steering(_options.MaxWorkers, _options.FixedWorkerLimit);
         }
 

@@ -102,6 +102,10 @@ public sealed class PoolOptions
     /// (0: steered); internal, for measurements.</summary>
     internal int FixedWorkerLimit { get; set; }
 
+    /// <summary>With <see cref="AdaptiveWorkers"/>, the parker of the rests' semaphore (systematic tests: one whose
+    /// timeouts the tester chooses); null: the one <see cref="Parking"/> names.</summary>
+    internal Primitives.Internal.Parker? RestParker { get; set; }
+
     /// <summary>A copy (every setting is a value or an immutable reference), so that later changes to the caller's
     /// options do not reach the pool.</summary>
     internal PoolOptions Clone() => (PoolOptions)MemberwiseClone();

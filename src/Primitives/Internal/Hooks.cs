@@ -95,6 +95,10 @@ internal enum Fault
     /// stole, searched or was woken, so a job left in the deque of a worker blocked in its job can wait while another
     /// worker parks.</summary>
     HandOnOwnDequeOnly = 1 << 20,
+
+    /// <summary>Pool steering: a worker above the limit rests for as long as the lease holds instead of for one short
+    /// rest that ends in a look for work, so while the lease holds a job that needs that worker waits for the lease.</summary>
+    RestWhileLeaseHolds = 1 << 21,
 }
 
 /// <summary>

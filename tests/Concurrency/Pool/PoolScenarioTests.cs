@@ -4,6 +4,7 @@ using System.Threading;
 using FastThreadPool.Primitives;
 using FastThreadPool.Primitives.Internal;
 using FastThreadPool.Tests.Concurrency.Harness;
+using FastThreadPool.Tests.Concurrency.Semaphore;
 using Microsoft.Coyote.Specifications;
 using Xunit;
 
@@ -326,6 +327,34 @@ public class PoolScenarioTests
 
             ShutdownAndCheck(pool);
         });
+
+    // 2g. The steering's rests (internal PoolOptions.AdaptiveWorkers, the limit held at 1, the lease held for an hour
+    // as if worker 0 kept renewing it; the rests' timeouts are the tester's choice): a job that waits for a later one
+    // holds one worker, and the other, above the limit, rests after a job. Its rest must end in a look for work, or
+    // the later job waits for the lease; and shutdown must end the rest.
+    private static void RestingWorkerAndAWaitingJob(Fault faults)
+    {
+        FastThreadPool.Pool pool = new(new PoolOptions
+        {
+            MaxWorkers = 2, AdaptiveWorkers = true, FixedWorkerLimit = 1, RestParker = new CoyoteParker(),
+            Parking = ParkingBackend.Monitor, KeepDone = false, Faults = faults | Fault.PlainThreads,
+        });
+        pool.HoldLimitForTests(1, TimeSpan.FromHours(1));
+        var later = new FastSemaphore(0, 1, ParkingBackend.Monitor);
+        pool.Submit(() => { });
+        pool.Submit(() => later.Wait());
+        pool.Submit(() => later.Release());
+        Specification.Assert(pool.WaitIdle(Timeout.InfiniteTimeSpan), "never idle");
+        ShutdownAndCheck(pool);
+    }
+
+    [Fact]
+    public void AWorkerAboveTheLimitRestsAndStillComes() =>
+        Scenario.AssertNoBug(nameof(AWorkerAboveTheLimitRestsAndStillComes), () => RestingWorkerAndAWaitingJob(Fault.None));
+
+    [Fact]
+    public void FindsRestWhileTheLeaseHolds() =>
+        Scenario.AssertFindsBug(nameof(FindsRestWhileTheLeaseHolds), () => RestingWorkerAndAWaitingJob(Fault.RestWhileLeaseHolds), "livelock|fair|Deadlock|bound|potential");
 
     // 3. Shutdown racing Submit and Cancel: every Submit either throws PoolStoppedException or its job ends.
     [Fact]
