@@ -48,7 +48,7 @@ public sealed partial class Pool
         {
             Steer(self);
         }
-        else if (self.Index >= Volatile.Read(ref _limit))
+        else if (self.Index >= Volatile.Read(ref _limit)) // a look only: Rest reads it again after its full fence
         {
             Rest(self);
         }
@@ -63,6 +63,8 @@ public sealed partial class Pool
         }
 
         long now = Stopwatch.GetTimestamp();
+        // Read by resting workers (Rest) with no ordering against anything else: a lease seen late ends or lengthens
+        // one rest of at most RestMs.
         Volatile.Write(ref _leaseEnd, now + s_lease);
         _steering!.Tick(this, now);
     }
@@ -100,25 +102,11 @@ public sealed partial class Pool
         Interlocked.Decrement(ref _resting);
     }
 
-    /// <summary>Total jobs ended by the workers (their own counters).</summary>
-    private long EndedByWorkers()
-    {
-        long sum = 0;
-        int n = Volatile.Read(ref _started);
-        for (int i = 0; i < n; i++)
-        {
-            if (Volatile.Read(ref _workers[i]) is { } w)
-            {
-                sum += Volatile.Read(ref w.Done) + Volatile.Read(ref w.Failed);
-            }
-        }
-
-        return sum;
-    }
-
     private void SetLimit(int k)
     {
         int old = _limit; // written by worker 0 only
+        // A full fence between writing the limit and reading the resting count below; pairs with Rest's increment of
+        // _resting before it reads the limit: a rest either sees the raised limit or is counted and released.
         Interlocked.Exchange(ref _limit, k);
         if (k > old)
         {
@@ -181,7 +169,7 @@ public sealed partial class Pool
                 return;
             }
 
-            long ended = pool.EndedByWorkers();
+            long ended = pool.Sum(static w => Volatile.Read(ref w.Done) + Volatile.Read(ref w.Failed)); // jobs ended so far
             bool gap = _sliceStart == 0 || now - _sliceStart > 3 * s_slice;
             if (_slice >= 0 && _slice < TrialSlices)
             {

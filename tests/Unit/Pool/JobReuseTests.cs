@@ -17,12 +17,6 @@ public class JobReuseTests
     private static FastThreadPool.Pool Create(int workers, int spareJobs, Fault faults = Fault.None) =>
         new(new PoolOptions { MaxWorkers = workers, KeepDone = false, SpareJobs = spareJobs, Faults = faults });
 
-    private static void AssertConserved(FastThreadPool.Pool pool)
-    {
-        Assert.True(pool.WaitIdle(Patience), "the pool did not become idle");
-        Assert.Equal(pool.SubmittedCount, pool.DoneCount + pool.FailedCount + pool.CancelledCount);
-    }
-
     [Fact]
     public void SpareJobsMustNotBeNegative() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new FastThreadPool.Pool(new PoolOptions { SpareJobs = -1 }));
@@ -45,7 +39,7 @@ public class JobReuseTests
             c = pool.Submit(() => { Interlocked.Increment(ref ran); });
             staleCancel = pool.Cancel(a); // c is queued behind this job on the only worker
         });
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         return (staleCancel, Volatile.Read(ref ran), ReferenceEquals(pool.FindJob(c), objectOfA));
     }
 
@@ -89,7 +83,7 @@ public class JobReuseTests
             staleCancel = pool.Cancel(a);
             _ = pool.Submit((int x) => { Interlocked.Add(ref ran, x); }, 5); // another argument type: a new object
         });
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.Same(objectOfA, pool.FindJob(c));
         Assert.False(staleCancel);
         Assert.Equal(5, Volatile.Read(ref ran));
@@ -103,7 +97,7 @@ public class JobReuseTests
         Assert.True(pool.WaitIdle(Patience));
         long c = 0;
         pool.Submit(() => c = pool.Submit(() => { }));
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.True(pool.Done.TryDequeue(out PoolJob? doneA));
         Assert.Equal(a, doneA.Id);
         Assert.Equal(PoolJobStatus.Done, doneA.Status);
@@ -120,7 +114,7 @@ public class JobReuseTests
         Assert.True(pool.WaitIdle(Patience));
         long next = 0;
         pool.Submit(() => next = pool.Submit(() => { }));
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.True(pool.Failed.TryDequeue(out PoolJob? job));
         Assert.Equal(failed, job.Id);
         Assert.Equal(PoolJobStatus.Failed, job.Status);
@@ -153,7 +147,7 @@ public class JobReuseTests
             }
         }
 
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         canceller.Stop();
         long cancelledTotal = 0;
         for (int i = 0; i < Jobs; i++)
@@ -217,7 +211,7 @@ public class JobReuseTests
             t.Join();
         }
 
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         canceller.Stop();
         long cancelledTotal = 0;
         int half = runs.Length / 2;

@@ -29,13 +29,6 @@ public abstract class PoolTests
         return new FastThreadPool.Pool(options);
     }
 
-    private static void AssertConserved(FastThreadPool.Pool pool)
-    {
-        Assert.True(pool.WaitIdle(Patience), "the pool did not become idle");
-        Assert.Equal(pool.SubmittedCount, pool.DoneCount + pool.FailedCount + pool.CancelledCount);
-        Assert.Equal(0, pool.Pending);
-    }
-
     /// <summary>Occupies the pool's only worker until <paramref name="gate"/> is set.</summary>
     private static long BlockTheWorker(FastThreadPool.Pool pool, ManualResetEventSlim gate)
     {
@@ -65,7 +58,7 @@ public abstract class PoolTests
             Assert.True(ids.Add(pool.Submit(static x => x * 2, i)));
         }
 
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         List<PoolJob> done = Drain(pool.Done);
         Assert.Equal(10_000, done.Count);
         Assert.Equal(ids.OrderBy(x => x), done.Select(j => j.Id).OrderBy(x => x));
@@ -88,7 +81,7 @@ public abstract class PoolTests
         long e = pool.Submit(() => { Interlocked.Increment(ref ran); }, job => callbacks.Add(job.Id));
         long f = pool.Submit(() => 6, job => callbacks.Add(job.GetResult<int>()));
         long g = pool.Submit(static (int x) => x * 3, 5, job => callbacks.Add(job.GetResult<int>()));
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Dictionary<long, PoolJob> done = Drain(pool.Done).ToDictionary(j => j.Id);
         Assert.Equal(2, ran);
         Assert.Null(done[a].Result);
@@ -114,7 +107,7 @@ public abstract class PoolTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new FastThreadPool.Pool(0));
         Assert.Throws<ArgumentOutOfRangeException>(() => pool.WaitIdle(TimeSpan.FromMilliseconds(-2)));
         Assert.Throws<ArgumentOutOfRangeException>(() => pool.Shutdown(TimeSpan.FromMilliseconds(-2)));
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.Equal(0, pool.SubmittedCount);
     }
 
@@ -125,7 +118,7 @@ public abstract class PoolTests
         long bad = pool.Submit<int, int>(static x => throw new InvalidOperationException("boom " + x), 7);
         long good = pool.Submit(() => 1);
         long badCallback = pool.Submit(() => 2, _ => throw new FormatException("callback"));
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Dictionary<long, PoolJob> failed = Drain(pool.Failed).ToDictionary(j => j.Id);
         Assert.Equal(2, failed.Count);
         Assert.IsType<InvalidOperationException>(failed[bad].Exception);
@@ -150,7 +143,7 @@ public abstract class PoolTests
         pool.SubmitFirst(() => order.Enqueue("first1"));
         pool.SubmitFirst(() => order.Enqueue("first2"));
         gate.Set();
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.Equal(new[] { "first2", "first1", "a", "b" }, order.ToArray());
     }
 
@@ -168,7 +161,7 @@ public abstract class PoolTests
         pool.SubmitFirst(() => { order.Enqueue("first2"); return 2; });
         long first3 = pool.SubmitFirst<int>(() => { order.Enqueue("first3"); throw new ArgumentException("first3"); });
         gate.Set();
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.Equal(new[] { "first3", "first2", "first1", "a" }, order.ToArray());
         var failed = new Dictionary<long, Exception?>();
         while (pool.Failed.TryDequeue(out PoolJob? job))
@@ -193,7 +186,7 @@ public abstract class PoolTests
             Assert.Equal(7, job.GetResult<int>());
             throw new FormatException("callback");
         });
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.True(pool.Failed.TryDequeue(out PoolJob? failed));
         Assert.Equal(id, failed.Id);
         Assert.IsType<FormatException>(failed.Exception);
@@ -214,7 +207,7 @@ public abstract class PoolTests
         Assert.False(pool.Cancel(-5));
         Assert.False(pool.Cancel(123_456_789));
         gate.Set();
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.False(ran);
         Assert.False(pool.Cancel(blocker), "a finished job was cancelled");
         Assert.Equal(1, pool.CancelledCount);
@@ -242,7 +235,7 @@ public abstract class PoolTests
         Assert.Equal(0, pool.Cancel(CollectionsMarshal.AsSpan(ids)));
         Assert.Equal(0, pool.Cancel(ReadOnlySpan<long>.Empty));
         gate.Set();
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.Equal(0, ran);
         Assert.Equal(50, pool.CancelledCount);
         Assert.Equal(1, pool.DoneCount);
@@ -287,7 +280,7 @@ public abstract class PoolTests
         canceller.Start();
         submitter.Join();
         canceller.Join();
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.All(runs, r => Assert.InRange(r, 0, 1));
         Assert.Equal(jobs, runs.Sum() + Interlocked.Read(ref cancelled));
         Assert.Equal(Interlocked.Read(ref cancelled), pool.CancelledCount);
@@ -307,7 +300,7 @@ public abstract class PoolTests
         pool.SubmitFirst(() => { });
         Assert.Equal(51, pool.CancelAll());
         gate.Set();
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.Equal(51, pool.CancelledCount);
         Assert.Equal(1, pool.DoneCount);
     }
@@ -330,7 +323,7 @@ public abstract class PoolTests
         }
 
         pool.Submit(() => Tree(12));
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.Equal(1 << 12, Interlocked.Read(ref leaves));
         Assert.Equal((1 << 13) - 1, pool.DoneCount);
     }
@@ -359,7 +352,7 @@ public abstract class PoolTests
             pool.WaitIdle();
         });
         Assert.True(done >= 1_000, $"only {done} rounds in {budget.TotalSeconds} s");
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
     }
 
     [Theory]
@@ -411,7 +404,7 @@ public abstract class PoolTests
             pool.WaitIdle();
         });
         Assert.True(done >= 20, $"only {done} rounds in 5 s");
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
     }
 
     [Theory]
@@ -500,7 +493,7 @@ public abstract class PoolTests
         });
         Assert.True(done >= 20, $"only {done} rounds in 5 s");
         Assert.Equal(0, pool.FailedCount);
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
     }
 
     [Fact]
@@ -527,7 +520,7 @@ public abstract class PoolTests
             Assert.Equal(200, Volatile.Read(ref links));
         }
 
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
     }
 
     [Fact]
@@ -549,7 +542,7 @@ public abstract class PoolTests
             pool.Submit(() => { });
         }
 
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.True(
             SpinWait.SpinUntil(() => pool.LiveIdChunks <= 1, Patience),
             $"chunks still held when idle: {pool.LiveIdChunks} ({pool.DebugState})");
@@ -573,7 +566,7 @@ public abstract class PoolTests
         Assert.Throws<PoolStoppedException>(() => pool.SubmitFirst(() => 1));
         Assert.True(pool.Shutdown(TimeSpan.Zero), "a second shutdown");
         pool.Dispose();
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.Equal(1_000, pool.SubmittedCount);
     }
 
@@ -591,7 +584,7 @@ public abstract class PoolTests
         Assert.False(pool.Shutdown(TimeSpan.FromMilliseconds(50), cancelPending: true), "the blocked worker cannot end yet");
         gate.Set();
         Assert.True(pool.Join(Patience));
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.Equal(20, pool.CancelledCount);
         Assert.Equal(1, pool.DoneCount);
     }
@@ -604,7 +597,7 @@ public abstract class PoolTests
         pool.Submit(() => result = pool.Shutdown(Patience));
         Assert.True(pool.Join(Patience));
         Assert.True(result);
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.Throws<PoolStoppedException>(() => pool.Submit(() => { }));
     }
 
@@ -614,7 +607,7 @@ public abstract class PoolTests
         using var pool = Create(workers: 1);
         Exception? error = null;
         pool.Submit(() => error = Record.Exception(() => pool.WaitIdle()));
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.IsType<InvalidOperationException>(error);
     }
 
@@ -642,7 +635,7 @@ public abstract class PoolTests
             }, i);
         }
 
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.True(pool.Shutdown(Patience));
         Assert.All(inits, n => Assert.StartsWith("test worker ", n, StringComparison.Ordinal));
         Assert.Equal(inits.Count, finishes.Count);
@@ -660,7 +653,7 @@ public abstract class PoolTests
         });
         pool.Submit(() => 1);
         pool.Submit(() => throw new FormatException());
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.True(pool.Shutdown(Patience));
         Assert.Equal(2, pool.CallbackFailures);
         Assert.Equal(1, pool.DoneCount);
@@ -700,7 +693,7 @@ public abstract class PoolTests
         Array.Clear(into);
         pool.MapInto(static (int x) => (long)x * 3, Lazily(n), into, chunkSize);
         Assert.Equal(expected, into.Take(n));
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.Empty(Drain(pool.Done)); // the helper jobs are counted but not reported
     }
 
@@ -718,7 +711,7 @@ public abstract class PoolTests
         long bytes = Allocations.Least(() => pool.MapInto(static (int x) => x + 1, items, results));
         Assert.True(bytes < 4_000, $"a map of 100,000 items into an array allocated {bytes} bytes on the caller");
         Assert.Equal(Enumerable.Range(1, 100_000), results);
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
     }
 
     [Fact]
@@ -727,7 +720,7 @@ public abstract class PoolTests
         using var pool = Create(workers: 1);
         int[]? result = null;
         pool.Submit(() => result = pool.Map(static (int x) => x + 1, Enumerable.Range(0, 1000).ToArray()));
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.Equal(Enumerable.Range(1, 1000), result!);
     }
 
@@ -740,7 +733,7 @@ public abstract class PoolTests
             pool.Map(static (int x) => x == 2500 ? throw new InvalidOperationException("item " + x) : x, array, chunkSize: 10));
         Assert.Equal("item 2500", e.Message);
         Assert.Equal(array, pool.Map(static (int x) => x, array));
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
     }
 
     [Fact]
@@ -755,13 +748,13 @@ public abstract class PoolTests
             Interlocked.Increment(ref calls);
         });
         Assert.InRange(helpers, 1, 2);
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.Equal(20_000, calls);
         Assert.Equal(Enumerable.Range(0, 20_000).Sum(x => (long)x), sum);
 
         // A failing callback fails its helper job, reported in Failed.
         pool.Map(static (int x) => x, new[] { 1, 2, 3 }, static _ => throw new FormatException(), chunkSize: 1);
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.All(Drain(pool.Failed), j => Assert.IsType<FormatException>(j.Exception));
         Assert.True(pool.FailedCount >= 1);
     }
@@ -778,7 +771,7 @@ public abstract class PoolTests
         Assert.Equal("results", Assert.Throws<ArgumentException>(() => pool.MapInto(static (int x) => x, new[] { 1, 2 }, new int[1])).ParamName);
         Assert.True(pool.Shutdown(Patience));
         Assert.Throws<PoolStoppedException>(() => pool.Map(static (int x) => x, new[] { 1 }));
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
     }
 
     [Fact]
@@ -796,7 +789,7 @@ public abstract class PoolTests
         Assert.Equal(submitted.OrderBy(x => x), seen.Select(j => j.Id).OrderBy(x => x));
         Assert.Equal(10, seen.Count(j => j.Status == PoolJobStatus.Failed));
         Assert.Empty(pool.AsCompleted(TimeSpan.FromSeconds(30))); // idle and drained: ends at once
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
     }
 
     [Fact]
@@ -814,7 +807,7 @@ public abstract class PoolTests
         Assert.Single(pool.AsCompleted());
         Assert.Throws<ArgumentOutOfRangeException>(() => pool.AsCompleted(count: -1));
         Assert.Throws<ArgumentOutOfRangeException>(() => pool.AsCompleted(TimeSpan.FromMilliseconds(-2)));
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
     }
 
     [Fact]
@@ -852,7 +845,7 @@ public abstract class PoolTests
         Assert.True(submitter.Join(Patience));
         Assert.Equal(200, taken);
         Assert.Equal(Enumerable.Range(0, 200).Sum(), sum);
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.Throws<ArgumentOutOfRangeException>(() => new FastThreadPool.Pool(new PoolOptions { DoneMax = -1 }));
     }
 
@@ -868,7 +861,7 @@ public abstract class PoolTests
         Assert.False(pool.Shutdown(TimeSpan.FromMilliseconds(100)), "the worker waits for room in Done");
         Assert.Equal(3, pool.AsCompleted(Patience).Count());
         Assert.True(pool.Join(Patience));
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
     }
 
     [Fact]
@@ -894,7 +887,7 @@ public abstract class PoolTests
 
         threads.ForEach(t => t.Start());
         threads.ForEach(t => t.Join());
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.Equal(60_000, pool.SubmittedCount);
         Assert.Equal(Interlocked.Read(ref cancelled), pool.CancelledCount);
         Assert.Empty(Drain(pool.Done));

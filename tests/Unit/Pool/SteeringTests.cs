@@ -17,13 +17,6 @@ public class SteeringTests
     private static FastThreadPool.Pool Create(int workers, int heldAt = 0) =>
         new(new PoolOptions { MaxWorkers = workers, AdaptiveWorkers = true, FixedWorkerLimit = heldAt, KeepDone = false });
 
-    private static void AssertConserved(FastThreadPool.Pool pool)
-    {
-        Assert.True(pool.WaitIdle(Patience), "the pool did not become idle");
-        Assert.Equal(pool.SubmittedCount, pool.DoneCount + pool.FailedCount + pool.CancelledCount);
-        Assert.Equal(0, pool.Pending);
-    }
-
     /// <summary>Streams of tiny jobs from this thread until a worker above the limit has rested (or 10 s).</summary>
     private static long StreamUntilRested(FastThreadPool.Pool pool)
     {
@@ -50,7 +43,7 @@ public class SteeringTests
         Assert.Equal(1, pool.WorkerLimit);
         Assert.True(pool.Diagnostics.Rests > 0, $"no worker rested in {ran:N0} jobs ({pool.SteeringState})");
         Assert.Equal(pool.SubmittedCount, ran);
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
     }
 
     [Theory]
@@ -86,7 +79,7 @@ public class SteeringTests
             pool.WaitIdle();
         });
         Assert.True(done >= 5, $"only {done} rounds in 5 s");
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
     }
 
     [Fact]
@@ -144,7 +137,7 @@ public class SteeringTests
             break;
         }
 
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
     }
 
     [Fact]
@@ -178,7 +171,7 @@ public class SteeringTests
             }
         }
 
-        AssertConserved(pool);
+        PoolChecks.AssertConserved(pool);
         Assert.Equal(expected, Interlocked.Read(ref sum));
         int limit = pool.WorkerLimit;
         Assert.True(limit is >= 1 and <= 4 || limit == int.MaxValue, $"limit {limit}");
