@@ -27,7 +27,9 @@ namespace FastThreadPool.Benchmarks.Infrastructure;
 /// looks at other workers' deques, steals, jobs taken from the submission queue); one worker taking single jobs,
 /// with either completion count;</description></item>
 /// <item><description>the submitter's own loop (ns per job until its last <c>Submit</c> returned), and the same loop
-/// into a pool whose one worker is held busy (nobody dequeues while it runs: the submitter alone);</description></item>
+/// into a pool whose one worker is held busy (nobody dequeues while it runs: the submitter alone); and the other side,
+/// 1 and cores workers draining the jobs queued while they were held (timed from their release: the workers
+/// alone);</description></item>
 /// <item><description>submit with results: <c>ThreadPool</c> jobs enqueuing into a <c>ConcurrentQueue</c> against
 /// <c>Submit(Func)</c> with the <c>Done</c> queue, every result summed by the caller;</description></item>
 /// <item><description>the floor of a shared countdown: 2 and cores - 1 threads decrementing one counter;</description></item>
@@ -215,34 +217,13 @@ public static class PoolProbe
         configs.Add(Counted("Pool 1 workers, batch 1, shared countdown", MakePool(new PoolOptions { MaxWorkers = 1, InjectionBatch = 1 }), countdown.Reset, countdown.Execute, countdown.Wait));
         configs.Add(Counted("Pool 1 workers, shared countdown", MakePool(new PoolOptions { MaxWorkers = 1 }), countdown.Reset, countdown.Execute, countdown.Wait));
 
-        // The submitter alone: the pool's one worker is held by a gate job while the jobs are submitted.
-        Pool gated = MakePool(new PoolOptions { MaxWorkers = 1 });
+        // The submitter alone: the pool's one worker is held by a gate job while the jobs are submitted. And the other
+        // side: the workers held while the jobs are submitted, then timed from their release until the last job ended
+        // (the workers alone, taking jobs that were written by another core).
+        configs.Add(Held("Pool, submitter alone (worker held)", MakePool(new PoolOptions { MaxWorkers = 1 }), 1, perThread, drain: false));
+        foreach (int w in new[] { 1, cores }.Distinct())
         {
-            Action up = perThread.Execute;
-            var gate = new ManualResetEventSlim(false);
-            configs.Add(new("Pool, submitter alone (worker held)", () =>
-            {
-                perThread.Reset();
-                gate.Reset();
-                var started = new ManualResetEventSlim(false);
-                gated.Submit(() =>
-                {
-                    started.Set();
-                    gate.Wait();
-                });
-                started.Wait();
-                long t0 = Stopwatch.GetTimestamp();
-                for (int i = 0; i < Jobs; i++)
-                {
-                    gated.Submit(up);
-                }
-
-                long t1 = Stopwatch.GetTimestamp();
-                gate.Set();
-                perThread.Wait();
-                gated.WaitIdle();
-                return (Ns(t0, t1), Ns(t0, t1));
-            }));
+            configs.Add(Held($"Pool, queued jobs drained by {w} workers", MakePool(new PoolOptions { MaxWorkers = w }), w, perThread, drain: true));
         }
 
         // Submit with results: the caller takes and sums every result.
@@ -372,6 +353,42 @@ public static class PoolProbe
             Interleaved.Quantile(c.Totals, 0.75), Interleaved.Quantile(c.Loops, 0.5), c.CountsPer1000())).ToList();
         Write(list, roundTrips, directory);
         return list;
+    }
+
+    /// <summary>A pool whose <paramref name="workers"/> are held by gate jobs while the jobs are submitted: the submitting
+    /// loop alone, or (<paramref name="drain"/>) the time from the workers' release until the last job ended.</summary>
+    private static Config Held(string name, Pool pool, int workers, PerThread counts, bool drain)
+    {
+        Action up = counts.Execute;
+        var gate = new ManualResetEventSlim(false);
+        return new(name, () =>
+        {
+            counts.Reset();
+            gate.Reset();
+            var started = new CountdownEvent(workers);
+            for (int w = 0; w < workers; w++)
+            {
+                pool.Submit(() =>
+                {
+                    started.Signal();
+                    gate.Wait();
+                });
+            }
+
+            started.Wait();
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < Jobs; i++)
+            {
+                pool.Submit(up);
+            }
+
+            long t1 = Stopwatch.GetTimestamp();
+            gate.Set();
+            counts.Wait();
+            long t2 = Stopwatch.GetTimestamp();
+            pool.WaitIdle();
+            return drain ? (Ns(t1, t2), double.NaN) : (Ns(t0, t1), Ns(t0, t1));
+        }, drain ? pool : null);
     }
 
     private static Config Counted(string name, Pool pool, Action reset, Action job, Action wait) =>

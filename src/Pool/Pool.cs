@@ -445,7 +445,7 @@ public sealed partial class Pool : IDisposable
             return new ActionJob(action, null);
         }
 
-        ActionJob? job = self is not null ? WorkerSpares<ActionJob>.Take() : _spares is null ? null : TakeSpare();
+        ActionJob? job = self is not null ? self.TakeSpare() : _spares is null ? null : TakeSpare();
         if (job is null)
         {
             return new ActionJob(action, null) { Recyclable = true };
@@ -456,7 +456,7 @@ public sealed partial class Pool : IDisposable
     }
 
     /// <summary>As <see cref="RentActionJob(Action, Worker?)"/> for a job with an argument: only a worker reuses these, the
-    /// ones it ended itself.</summary>
+    /// ones it ended itself of those that workers submitted.</summary>
     private ActionJob<TArg> RentActionJob<TArg>(Action<TArg> action, TArg arg, Worker? self)
     {
         if (!_reuse)
@@ -464,7 +464,14 @@ public sealed partial class Pool : IDisposable
             return new ActionJob<TArg>(action, arg, null);
         }
 
-        ActionJob<TArg>? job = self is not null ? WorkerSpares<ActionJob<TArg>>.Take() : null;
+        if (self is null)
+        {
+            // Not kept when it ends: only a worker's own submissions reuse these, and keeping them costs the worker two
+            // thread-static lookups per job (one type's spares per argument type), once its array is full for nothing.
+            return new ActionJob<TArg>(action, arg, null);
+        }
+
+        ActionJob<TArg>? job = self.TakeOther<ActionJob<TArg>>();
         if (job is null)
         {
             return new ActionJob<TArg>(action, arg, null) { Recyclable = true };
@@ -528,27 +535,39 @@ public sealed partial class Pool : IDisposable
     /// (see <see cref="PoolJob.TryRequestCancel(long)"/>). The job goes to the worker's own spares (its next submissions
     /// take them, with the job's cache line still on this core); a <c>Submit(Action)</c> job whose worker has a full
     /// array of them hands that array to the pool's spares, for other threads, with one enqueue. When there is no
-    /// room, the job is left to the garbage collector.</summary>
-    private void Recycle(PoolJob job)
+    /// room, the job is left to the garbage collector, as it is (delegate and all).</summary>
+    private void Recycle(Worker self, PoolJob job)
     {
         if (job is not ActionJob ended)
         {
-            job.Recycle(); // a job with an argument: to its worker's spares of its type
+            // A job with an argument, submitted by a worker: to this worker's other spares, if there is room.
+            if (self.OtherCount < SpareChain)
+            {
+                job.ClearForReuse();
+                self.PutOther(job);
+            }
+
             return;
         }
 
-        ended.Clear();
-        ended.QueuedAt = 0;
-        if (WorkerSpares<ActionJob>.Put(ended) || _spares is null)
+        // The common case once a worker's array is full and the pool keeps no spares for other threads: nothing would
+        // take the job, so it is not cleared either (a plain read of a field of this worker's own object).
+        if (self.SpareCount == SpareChain && _spares is null)
+        {
+            return;
+        }
+
+        ended.ClearForReuse();
+        if (self.PutSpare(ended))
         {
             return;
         }
 
         // Full: hand the array over (release: the thread that dequeues it sees its items and their cleared fields)
         // and start another.
-        ActionJob[] full = WorkerSpares<ActionJob>.Swap(_emptySpares!.TryDequeue(out ActionJob[]? empty) ? empty : new ActionJob[SpareChain]);
-        _spares.TryEnqueue(full);
-        WorkerSpares<ActionJob>.Put(ended);
+        ActionJob[] full = self.SwapSpares(_emptySpares!.TryDequeue(out ActionJob[]? empty) ? empty : new ActionJob[SpareChain]);
+        _spares!.TryEnqueue(full);
+        self.PutSpare(ended);
     }
 
     /// <summary>Lets go of the spare jobs once the last worker has ended (threads that submitted may still hold one
@@ -1379,7 +1398,7 @@ public sealed partial class Pool : IDisposable
         job.Ended(this); // counted first: a task that completes here sees the pool's counts include its job
         if (ok && job.Recyclable)
         {
-            Recycle(job);
+            Recycle(self, job);
         }
     }
 
@@ -1667,6 +1686,77 @@ public sealed partial class Pool : IDisposable
         // Set when this worker may have taken the job that another worker's wake-up was meant for: it is new, was
         // woken, left the search with a job, or stole. Its next hand-on then looks at every deque (see HandOn).
         public bool LookAround = true;
+
+        // Ended Submit(Action) jobs kept for this worker's own next submissions (see Pool.Recycle): fields of the worker,
+        // not thread statics, so that RunJob's check for room is one read of a line this thread owns.
+        private ActionJob[] _spares = new ActionJob[SpareChain];
+        public int SpareCount;
+
+        /// <summary>The job kept last (its cache line is the most likely still here), or null.</summary>
+        public ActionJob? TakeSpare()
+        {
+            int n = SpareCount;
+            if (n == 0)
+            {
+                return null;
+            }
+
+            SpareCount = n - 1;
+            return _spares[n - 1];
+        }
+
+        /// <summary>Keeps a job; false if there is no room.</summary>
+        public bool PutSpare(ActionJob job)
+        {
+            int n = SpareCount;
+            ActionJob[] spares = _spares;
+            if ((uint)n >= (uint)spares.Length)
+            {
+                return false;
+            }
+
+            spares[n] = job;
+            SpareCount = n + 1;
+            return true;
+        }
+
+        /// <summary>Hands back the (full) array of kept jobs and starts over with <paramref name="empty"/>.</summary>
+        public ActionJob[] SwapSpares(ActionJob[] empty)
+        {
+            ActionJob[] full = _spares;
+            _spares = empty;
+            SpareCount = 0;
+            return full;
+        }
+
+        // Ended jobs with an argument (of any argument type), kept for this worker's own next submissions of such jobs.
+        private readonly PoolJob[] _others = new PoolJob[SpareChain];
+        public int OtherCount;
+
+        /// <summary>The job kept last if it is of type <typeparamref name="TJob"/> (a worker that submits one type of
+        /// job keeps that type), else null; a job of another type is let go, so that a worker whose jobs change type
+        /// soon keeps the new type. The type test reads the job's header, on a line this worker wrote last.</summary>
+        public TJob? TakeOther<TJob>()
+            where TJob : PoolJob
+        {
+            int n = OtherCount;
+            if (n == 0)
+            {
+                return null;
+            }
+
+            OtherCount = n - 1;
+            return Unchecked.At(_others, (nint)(uint)(n - 1)) as TJob;
+        }
+
+        /// <summary>Keeps a job with an argument; the caller checked that there is room. Stored through a reference:
+        /// an element store to a PoolJob[] would run the array's covariance check.</summary>
+        public void PutOther(PoolJob job)
+        {
+            int n = OtherCount;
+            Unchecked.At(_others, (nint)(uint)n) = job;
+            OtherCount = n + 1;
+        }
 
         // Ended ids of one id-table chunk not yet handed to the table (see JobTable.Remove(long, int)).
         private long _endedChunk = -1;

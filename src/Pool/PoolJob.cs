@@ -324,8 +324,9 @@ public abstract class PoolJob
     {
     }
 
-    /// <summary>Keeps the ended job among its worker's spares (see Pool.Recycle); only reusable job types override it.</summary>
-    internal virtual void Recycle()
+    /// <summary>Lets go of what the ended job holds of the user's, before its worker keeps it for reuse (see
+    /// Pool.Recycle); only reusable job types override it.</summary>
+    internal virtual void ClearForReuse()
     {
     }
 
@@ -359,7 +360,11 @@ internal sealed class ActionJob(Action? action, Action<PoolJob>? done) : PoolJob
     internal void Reuse(Action action) => _action = action;
 
     /// <summary>Lets go of the delegate of an ended job kept for reuse, so that it holds nothing of the user's.</summary>
-    internal void Clear() => _action = null;
+    internal override void ClearForReuse()
+    {
+        _action = null;
+        QueuedAt = 0;
+    }
 
     private protected override void Invoke() => _action!();
 }
@@ -380,67 +385,15 @@ internal sealed class ActionJob<TArg>(Action<TArg> action, TArg arg, Action<Pool
         _arg = arg;
     }
 
-    /// <summary>Clears the ended job (so that it holds nothing of the user's) and keeps it for its worker.</summary>
-    internal override void Recycle()
+    /// <summary>Clears the ended job, so that it holds nothing of the user's while its worker keeps it.</summary>
+    internal override void ClearForReuse()
     {
         _action = null;
         _arg = default!;
         QueuedAt = 0;
-        WorkerSpares<ActionJob<TArg>>.Put(this);
     }
 
     private protected override void Invoke() => _action!(_arg);
-}
-
-/// <summary>
-/// A worker thread's ended jobs of one type, kept for the jobs it submits next (see Pool.Recycle). Thread-static: a
-/// worker thread serves one pool for its whole life, and only that pool's code on it touches these.
-/// </summary>
-internal static class WorkerSpares<TJob>
-    where TJob : PoolJob
-{
-    [ThreadStatic]
-    private static TJob[]? t_jobs;
-
-    [ThreadStatic]
-    private static int t_count;
-
-    /// <summary>The job kept last (its cache line is the most likely still here), or null.</summary>
-    public static TJob? Take()
-    {
-        int n = t_count;
-        if (n == 0)
-        {
-            return null;
-        }
-
-        t_count = n - 1;
-        return t_jobs![n - 1];
-    }
-
-    /// <summary>Keeps a job; false if there is no room.</summary>
-    public static bool Put(TJob job)
-    {
-        TJob[] jobs = t_jobs ??= new TJob[Pool.SpareChain];
-        int n = t_count;
-        if (n == jobs.Length)
-        {
-            return false;
-        }
-
-        jobs[n] = job;
-        t_count = n + 1;
-        return true;
-    }
-
-    /// <summary>Hands back the (full) array of kept jobs and starts over with <paramref name="empty"/>.</summary>
-    public static TJob[] Swap(TJob[] empty)
-    {
-        TJob[] full = t_jobs!;
-        t_jobs = empty;
-        t_count = 0;
-        return full;
-    }
 }
 
 internal sealed class FuncJob<TResult>(Func<TResult> func, Action<PoolJob>? done) : PoolJob(done), IResultHolder<TResult>

@@ -69,10 +69,11 @@ public sealed class PoolOptions
     /// default, keeps none for them.</summary>
     /// <remarks>
     /// <para>A pool with <see cref="KeepDone"/> false and no <see cref="DoneCallback"/> reuses the objects of jobs
-    /// that nothing outside it can see: those of <see cref="Pool.Submit(Action)"/>,
-    /// <see cref="Pool.Submit{TArg}(Action{TArg}, TArg)"/> and <see cref="Pool.TrySubmit(Action, out long)"/> that
-    /// end done (not failed, not cancelled, without a callback of their own). Each worker keeps up to 64 of the jobs it
-    /// ended, and the jobs it submits from inside the pool reuse them, so nested submissions allocate nothing.</para>
+    /// that nothing outside it can see: those of <see cref="Pool.Submit(Action)"/> and
+    /// <see cref="Pool.TrySubmit(Action, out long)"/>, and those of <see cref="Pool.Submit{TArg}(Action{TArg}, TArg)"/>
+    /// submitted from inside the pool, that end done (not failed, not cancelled, without a callback of their own). Each
+    /// worker keeps up to 64 of the jobs it ended, and the jobs it submits from inside the pool reuse them, so nested
+    /// submissions allocate nothing.</para>
     /// <para>With <see cref="SpareJobs"/> above 0, a worker with 64 ended <c>Submit(Action)</c> jobs hands them to the
     /// pool, and a thread outside the pool takes them for its next submissions; the pool's default queue then also
     /// keeps its emptied segments, for a queue that deep. A steady stream of submissions then allocates nothing,

@@ -61,13 +61,14 @@ public class JobReuseTests
         Assert.Equal(0, ran);
     }
 
-    /// <summary>Jobs with an argument are reused by their own worker, with no <see cref="PoolOptions.SpareJobs"/>
-    /// needed; the argument of the old job is not kept.</summary>
+    /// <summary>Jobs with an argument that a worker submitted are reused by their own worker, with no
+    /// <see cref="PoolOptions.SpareJobs"/> needed; the argument of the old job is not kept.</summary>
     [Fact]
     public void AJobWithAnArgumentIsReusedByItsWorkerAndItsOldIdCancelsNothing()
     {
         using FastThreadPool.Pool pool = Create(1, 0);
-        long a = pool.Submit(static (string s) => { }, "the old argument");
+        long a = 0;
+        pool.Submit(() => a = pool.Submit(static (string s) => { }, "the old argument"));
         pool.Submit(() => { }); // on the only worker, after A has been kept for reuse
         Assert.True(pool.WaitIdle(Patience));
         PoolJob? objectOfA = pool.FindJob(a);
@@ -87,6 +88,23 @@ public class JobReuseTests
         Assert.Same(objectOfA, pool.FindJob(c));
         Assert.False(staleCancel);
         Assert.Equal(5, Volatile.Read(ref ran));
+    }
+
+    /// <summary>A job with an argument submitted from outside is not kept: only workers' own submissions reuse these,
+    /// and keeping every such job would cost each worker two thread-static lookups per job.</summary>
+    [Fact]
+    public void AJobWithAnArgumentFromOutsideIsNotReused()
+    {
+        using FastThreadPool.Pool pool = Create(1, 0);
+        long a = pool.Submit(static (string s) => { }, "from outside");
+        Assert.True(pool.WaitIdle(Patience));
+        long c = 0;
+        pool.Submit(() => c = pool.Submit(static (string s) => { }, "from a worker"));
+        PoolChecks.AssertConserved(pool);
+        PoolJob? objectOfA = pool.FindJob(a);
+        Assert.NotNull(objectOfA);
+        Assert.Equal("from outside", objectOfA.Argument);
+        Assert.NotSame(objectOfA, pool.FindJob(c));
     }
 
     [Fact]
@@ -291,6 +309,87 @@ public class JobReuseTests
         }
 
         return Allocations.Least(Round, attempts: 5);
+    }
+
+    /// <summary>A chain of jobs on one worker, each submitting the next from inside the pool (with an argument or
+    /// without, the same delegate every time): once the worker keeps ended jobs, the chain allocates nothing on the
+    /// worker thread. Bytes per job over the chain's second half.</summary>
+    private sealed class NestedChain(FastThreadPool.Pool pool, int length)
+    {
+        private int _k;
+        public long AtHalf;
+        public long AtEnd;
+        private Action? _plain;
+        private Action<int>? _withArgument;
+
+        public double BytesPerJob(bool withArgument)
+        {
+            _plain = Step;
+            _withArgument = _ => Step();
+            if (withArgument)
+            {
+                pool.Submit(_withArgument, 0);
+            }
+            else
+            {
+                pool.Submit(_plain);
+            }
+
+            PoolChecks.AssertConserved(pool);
+            Assert.Equal(length, _k);
+            return (double)(AtEnd - AtHalf) / (length / 2);
+
+            void Step()
+            {
+                int k = ++_k; // one worker: the jobs of the chain run one after another
+                if (k == length / 2)
+                {
+                    AtHalf = GC.GetAllocatedBytesForCurrentThread();
+                }
+                else if (k == length)
+                {
+                    AtEnd = GC.GetAllocatedBytesForCurrentThread();
+                    return;
+                }
+
+                if (withArgument)
+                {
+                    pool.Submit(_withArgument!, k);
+                }
+                else
+                {
+                    pool.Submit(_plain!);
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void NestedSubmissionsReuseTheWorkersEndedJobs(bool withArgument)
+    {
+        using FastThreadPool.Pool pool = Create(1, 0);
+        double bytes = new NestedChain(pool, 20_000).BytesPerJob(withArgument);
+        Assert.True(bytes < 1, $"a chain of nested submissions allocated {bytes:F1} bytes per job");
+    }
+
+    /// <summary>A worker whose kept jobs are of another argument type lets them go as its new jobs need spares, and
+    /// then keeps jobs of the new type.</summary>
+    [Fact]
+    public void AWorkerWhoseJobsChangeTypeKeepsTheNewType()
+    {
+        using FastThreadPool.Pool pool = Create(1, 0);
+        pool.Submit(() =>
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                pool.Submit(static (string s) => { }, "another type");
+            }
+        });
+        Assert.True(pool.WaitIdle(Patience));
+        double bytes = new NestedChain(pool, 20_000).BytesPerJob(withArgument: true);
+        Assert.True(bytes < 1, $"after jobs of another type, a chain of nested submissions allocated {bytes:F1} bytes per job");
     }
 
     [Fact]
