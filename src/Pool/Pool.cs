@@ -466,8 +466,8 @@ public sealed partial class Pool : IDisposable
 
         if (self is null)
         {
-            // Not kept when it ends: only a worker's own submissions reuse these, and keeping them costs the worker two
-            // thread-static lookups per job (one type's spares per argument type), once its array is full for nothing.
+            // Not kept when it ends: only a worker's own submissions take these, so a stream from outside would fill a
+            // worker's array once and then only cost it the check for room on every job.
             return new ActionJob<TArg>(action, arg, null);
         }
 
