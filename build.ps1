@@ -12,7 +12,8 @@
               fence-less deque and the pool's cancel without its process-wide barrier on this machine; prints
               rounds, contested rounds and violations.
       coyote  Deep exploration of the Coyote scenarios: -Iterations (default 100000) per scenario under each of
-              -Strategies. Every bug is printed with its reproducible trace and the command that replays it.
+              -Strategies, and under each of -Seeds when given (else each scenario's own fixed seed, as in CI).
+              Every bug is printed with its reproducible trace and the command that replays it.
               Without -Filter, then the reliability suite with -SoakSeconds (default 180) of random load.
       bench   The main job: the headline benchmark set, ours against the BCL peers, in a short in-process
               BenchmarkDotNet configuration. Prints the table with ratios and writes artifacts/bench/summary.json,
@@ -40,6 +41,8 @@ param(
     [int]$Iterations = 0,
 
     [string[]]$Strategies = @('fair-prioritization', 'random', 'probabilistic', 'prioritization'),
+
+    [string[]]$Seeds = @(),
 
     [int]$SoakSeconds = 180,
 
@@ -140,13 +143,22 @@ switch ($Verb) {
         $env:FTP_COYOTE_ITERATIONS = if ($Iterations -gt 0) { "$Iterations" } else { '100000' }
         $results = @()
         # Accept "a,b" as one argument too (pwsh -File passes it as a single string).
+        # Seeds: none given runs each scenario under its own fixed seed (as CI does); given ones run every scenario
+        # under each, which shows whether a planted bug is found by more than a lucky seed.
+        $seedList = @($Seeds | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
+        if ($seedList.Count -eq 0) { $seedList = @('') }
         foreach ($strategy in ($Strategies | ForEach-Object { $_ -split ',' } | Where-Object { $_ })) {
-            Write-Host "== Coyote: strategy $strategy, $($env:FTP_COYOTE_ITERATIONS) iterations per scenario"
-            $env:FTP_COYOTE_STRATEGY = $strategy
-            $extra = @()
-            if ($Filter) { $extra = @('--filter', $Filter) }
-            $results += Invoke-TestProject 'tests/Concurrency/FastThreadPool.Tests.Concurrency.csproj' "coyote-$strategy" $extra
+            foreach ($seed in $seedList) {
+                $label = if ($seed) { "$strategy-seed$seed" } else { $strategy }
+                Write-Host "== Coyote: strategy $strategy, $($env:FTP_COYOTE_ITERATIONS) iterations per scenario, seed $(if ($seed) { $seed } else { 'per scenario' })"
+                $env:FTP_COYOTE_STRATEGY = $strategy
+                if ($seed) { $env:FTP_COYOTE_SEED = $seed } else { Remove-Item Env:FTP_COYOTE_SEED -ErrorAction SilentlyContinue }
+                $extra = @()
+                if ($Filter) { $extra = @('--filter', $Filter) }
+                $results += Invoke-TestProject 'tests/Concurrency/FastThreadPool.Tests.Concurrency.csproj' "coyote-$label" $extra
+            }
         }
+        Remove-Item Env:FTP_COYOTE_SEED -ErrorAction SilentlyContinue
         if (-not $Filter) {
             # The nightly soak: the reliability suite's random load for minutes instead of CI's seconds.
             Write-Host "== Soak: $SoakSeconds s of random load (tables in artifacts/reliability)"

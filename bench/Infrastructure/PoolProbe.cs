@@ -31,8 +31,12 @@ namespace FastThreadPool.Benchmarks.Infrastructure;
 /// 1 and cores workers draining the jobs queued while they were held (timed from their release: the workers
 /// alone);</description></item>
 /// <item><description>submit with results: <c>ThreadPool</c> jobs enqueuing into a <c>ConcurrentQueue</c> against
-/// <c>Submit(Func)</c> with the <c>Done</c> queue, every result summed by the caller;</description></item>
+/// <c>Submit(Func)</c> with the <c>Done</c> queue, and pool jobs enqueuing into a <c>ConcurrentQueue</c> as the
+/// <c>ThreadPool</c> ones do (no <c>Done</c> entry), every result summed by the caller;</description></item>
 /// <item><description>the floor of a shared countdown: 2 and cores - 1 threads decrementing one counter;</description></item>
+/// <item><description>for every configuration, the garbage collector's pauses during its calls, in ns per job (a job
+/// whose object lives until the caller reads it, in <c>Done</c> or a queue, is copied by every collection that finds
+/// it alive);</description></item>
 /// <item><description>what <see cref="Pool.Cancel(long)"/> of a queued job costs (its process-wide barrier), with the
 /// other processors idle and with a thread spinning on each.</description></item>
 /// </list>
@@ -45,7 +49,7 @@ public static class PoolProbe
     private const int Jobs = 100_000;
 
     /// <summary>One configuration's figures over the kept rounds.</summary>
-    public sealed record Result(string Name, int Rounds, double MedianNs, double P25Ns, double P75Ns, double MedianSubmitLoopNs, string Counts);
+    public sealed record Result(string Name, int Rounds, double MedianNs, double P25Ns, double P75Ns, double MedianSubmitLoopNs, double GcPauseNs, string Counts);
 
     private sealed class Config(string name, Func<(double Total, double Loop)> run, Pool? pool = null)
     {
@@ -56,6 +60,13 @@ public static class PoolProbe
         public List<double> Loops { get; } = [];
         public long Jobs;
         public PoolDiagnostics Counts;
+
+        // The garbage collector's pauses during this configuration's measured calls (every thread stopped), and the
+        // calls measured.
+        public TimeSpan GcPause;
+        public int Calls;
+
+        public double GcPauseNsPerJob => Calls == 0 ? double.NaN : GcPause.TotalNanoseconds / ((double)Calls * PoolProbe.Jobs);
 
         public string CountsPer1000()
         {
@@ -240,21 +251,7 @@ public static class PoolProbe
             }
 
             long t1 = Stopwatch.GetTimestamp();
-            long sum = 0;
-            for (int taken = 0; taken < Jobs;)
-            {
-                if (results.TryDequeue(out long r))
-                {
-                    sum += r;
-                    taken++;
-                }
-                else
-                {
-                    Thread.SpinWait(20);
-                }
-            }
-
-            Check(sum);
+            Check(SumAll(results));
             return (Ns(t0, Stopwatch.GetTimestamp()), Ns(t0, t1));
         }));
         configs.Add(new("Pool.Submit + Done, results summed", () =>
@@ -283,6 +280,24 @@ public static class PoolProbe
             Check(sum);
             return (Ns(t0, Stopwatch.GetTimestamp()), Ns(t0, t1));
         }, keeping));
+
+        // The same results kept as the ThreadPool peer keeps them: each job enqueues its value into a ConcurrentQueue, and
+        // the pool keeps no Done entry (its jobs die as they end, where a Done entry keeps each job's object until the
+        // caller reads it).
+        var valueResults = new ConcurrentQueue<long>();
+        Pool valuePool = MakePool(new PoolOptions { MaxWorkers = cores });
+        configs.Add(new("Pool.Submit + ConcurrentQueue (KeepDone = false), results summed", () =>
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < Jobs; i++)
+            {
+                valuePool.Submit(static s => s.Q.Enqueue((long)s.I * s.I), (Q: valueResults, I: i));
+            }
+
+            long t1 = Stopwatch.GetTimestamp();
+            Check(SumAll(valueResults));
+            return (Ns(t0, Stopwatch.GetTimestamp()), Ns(t0, t1));
+        }, valuePool));
 
         // What a cancel costs: every worker of a pool is held by a gate job, 2,000 jobs are queued, then cancelled one
         // by one by id; ns per cancel (the "loop" column: the same with a thread spinning on every other processor,
@@ -321,13 +336,17 @@ public static class PoolProbe
             {
                 Config c = configs[(offset + k) % configs.Count];
                 var before = c.Pool?.Diagnostics ?? default;
+                TimeSpan pauseBefore = GC.GetTotalPauseDuration();
                 watchdog.Enter(c.Name);
                 (double total, double loop) = c.Run();
                 watchdog.Leave();
+                TimeSpan pause = GC.GetTotalPauseDuration() - pauseBefore;
                 if (round >= 3)
                 {
                     c.Totals.Add(total / Jobs);
                     c.Loops.Add(loop / Jobs);
+                    c.GcPause += pause;
+                    c.Calls++;
                     if (c.Pool is not null)
                     {
                         var after = c.Pool.Diagnostics;
@@ -350,7 +369,7 @@ public static class PoolProbe
         }
 
         var list = configs.Select(c => new Result(c.Name, c.Totals.Count, Interleaved.Quantile(c.Totals, 0.5), Interleaved.Quantile(c.Totals, 0.25),
-            Interleaved.Quantile(c.Totals, 0.75), Interleaved.Quantile(c.Loops, 0.5), c.CountsPer1000())).ToList();
+            Interleaved.Quantile(c.Totals, 0.75), Interleaved.Quantile(c.Loops, 0.5), c.GcPauseNsPerJob, c.CountsPer1000())).ToList();
         Write(list, roundTrips, directory);
         return list;
     }
@@ -421,6 +440,26 @@ public static class PoolProbe
         wait();
         long t2 = Stopwatch.GetTimestamp();
         return (Ns(t0, t2), Ns(t0, t1));
+    }
+
+    // Takes Jobs results from a value queue, polling with a short pause while it is empty, and sums them.
+    private static long SumAll(ConcurrentQueue<long> results)
+    {
+        long sum = 0;
+        for (int taken = 0; taken < Jobs;)
+        {
+            if (results.TryDequeue(out long r))
+            {
+                sum += r;
+                taken++;
+            }
+            else
+            {
+                Thread.SpinWait(20);
+            }
+        }
+
+        return sum;
     }
 
     private static double Ns(long from, long to) => (to - from) * 1e9 / Stopwatch.Frequency;
@@ -537,12 +576,12 @@ public static class PoolProbe
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Summary.ThisMachine()}. {Jobs:N0} jobs per call from one submitting thread unless named; ns per job (floor rows: per decrement). Cache-line round trip: {string.Join(", ", roundTrips.Select(r => r.ToString("F0", CultureInfo.InvariantCulture)))} ns.");
         md.AppendLine();
-        md.AppendLine("| configuration | rounds | median ns | 25th-75th | submit loop ns | per 1,000 jobs |");
-        md.AppendLine("|---|---:|---:|---:|---:|---|");
+        md.AppendLine("| configuration | rounds | median ns | 25th-75th | submit loop ns | GC pause ns | per 1,000 jobs |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---|");
         foreach (Result r in results)
         {
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r.Name} | {r.Rounds} | {r.MedianNs:F2} | {r.P25Ns:F2}-{r.P75Ns:F2} | {(double.IsNaN(r.MedianSubmitLoopNs) ? "" : r.MedianSubmitLoopNs.ToString("F2", CultureInfo.InvariantCulture))} | {r.Counts} |");
+                $"| {r.Name} | {r.Rounds} | {r.MedianNs:F2} | {r.P25Ns:F2}-{r.P75Ns:F2} | {(double.IsNaN(r.MedianSubmitLoopNs) ? "" : r.MedianSubmitLoopNs.ToString("F2", CultureInfo.InvariantCulture))} | {r.GcPauseNs:F2} | {r.Counts} |");
         }
 
         File.WriteAllText(Path.Combine(directory, "pool-probe.md"), md.ToString());
@@ -559,6 +598,7 @@ public static class PoolProbe
                 p25_ns = r.P25Ns,
                 p75_ns = r.P75Ns,
                 submit_loop_ns = double.IsNaN(r.MedianSubmitLoopNs) ? (double?)null : r.MedianSubmitLoopNs,
+                gc_pause_ns = double.IsNaN(r.GcPauseNs) ? (double?)null : r.GcPauseNs,
                 counts_per_1000_jobs = r.Counts,
             }),
         }, new JsonSerializerOptions { WriteIndented = true }));

@@ -40,12 +40,14 @@ public class UnboundedQueueTests
             () => QueueScenarios.ProducersConsumers(new HookedUnboundedValueQueue<CoyoteHooks>(2, spareSegments: 3), producers: 1, perProducer: 6, consumers: 2, consumerAttempts: 4));
 
     // The broken variant: states without the life, so a recycled segment's slots look published before they are
-    // written, and a consumer takes the last life's item again.
+    // written, and a consumer takes the last life's item again. The scenario's checks see that as an item taken twice,
+    // or, when the consumer that takes it again has already taken a later item of the same producer, first as that
+    // producer's order broken (seeds 2 and 3: "0:1 after 0:4").
     [Fact]
     public void FindsMarkWithoutLife() =>
         Scenario.AssertFindsBug(nameof(FindsMarkWithoutLife),
             () => QueueScenarios.ProducersConsumers(new HookedUnboundedValueQueue<MarkWithoutLifeHooks>(2), producers: 1, perProducer: 5, consumers: 2, consumerAttempts: 3),
-            "twice");
+            "twice|order");
 
     [Fact]
     public void NoFalseEmpty() =>
