@@ -26,6 +26,8 @@ namespace FastThreadPool.Benchmarks.Infrastructure;
 /// from the queue too); the pool's scheduling counts per 1,000 jobs (parks, wake-ups by workers and by other threads,
 /// looks at other workers' deques, steals, jobs taken from the submission queue); one worker taking single jobs,
 /// with either completion count;</description></item>
+/// <item><description>with cores workers and the shared countdown, ended jobs reused by the submitter
+/// (<see cref="PoolOptions.SpareJobs"/>: no allocation, so no collections);</description></item>
 /// <item><description>the submitter's own loop (ns per job until its last <c>Submit</c> returned), and the same loop
 /// into a pool whose one worker is held busy (nobody dequeues while it runs: the submitter alone); and the other side,
 /// 1 and cores workers draining the jobs queued while they were held (timed from their release: the workers
@@ -190,6 +192,9 @@ public static class PoolProbe
 
         configs.Add(Counted($"Pool {cores} workers, shared countdown", MakePool(new PoolOptions { MaxWorkers = cores }), countdown.Reset, countdown.Execute, countdown.Wait));
         configs.Add(Counted($"Pool {cores} workers, shared countdown, batch always", MakePool(new PoolOptions { MaxWorkers = cores, BatchOnlyWhenShared = false }), countdown.Reset, countdown.Execute, countdown.Wait));
+
+        // Ended jobs reused by the submitter (SpareJobs): no allocation, so no collections, against fresh job objects.
+        configs.Add(Counted($"Pool {cores} workers, shared countdown, SpareJobs", MakePool(new PoolOptions { MaxWorkers = cores, SpareJobs = 1 << 17 }), countdown.Reset, countdown.Execute, countdown.Wait));
         foreach (int w in new[] { 1, 2, 4, 8, cores }.Where(w => w >= 1 && w <= cores).Distinct())
         {
             configs.Add(Counted($"Pool {w} workers", MakePool(new PoolOptions { MaxWorkers = w }), perThread.Reset, perThread.Execute, perThread.Wait));
