@@ -77,9 +77,10 @@ public sealed class PoolOptions
     /// <para>With <see cref="SpareJobs"/> above 0, a worker with 64 ended <c>Submit(Action)</c> jobs hands them to the
     /// pool, and a thread outside the pool takes them for its next submissions; the pool's default queue then also
     /// keeps its emptied segments, for a queue that deep. A steady stream of submissions then allocates nothing,
-    /// and the garbage collector no longer copies the jobs still queued. It costs throughput where the outside thread
-    /// runs on another core: each reused job's cache line makes one more trip, from the worker that ended it to the
-    /// submitter (papers/pool.md measures both). The objects kept are released when the pool shuts down.</para>
+    /// and the garbage collector no longer copies the jobs still queued. Each reused job's cache lines make one more
+    /// trip, from the worker that ended it to the submitter, which asks for them a few jobs ahead so that the trips
+    /// overlap its submissions (papers/pool.md measures both). The objects kept are released when the pool shuts
+    /// down.</para>
     /// </remarks>
     public int SpareJobs { get; set; } = Pool.DefaultSpareJobs;
 
