@@ -63,12 +63,10 @@ public static class PoolProbe
         public long Jobs;
         public PoolDiagnostics Counts;
 
-        // The garbage collector's pauses during this configuration's measured calls (every thread stopped), and the
-        // calls measured.
+        // The garbage collector's pauses during this configuration's measured calls (every thread stopped).
         public TimeSpan GcPause;
-        public int Calls;
 
-        public double GcPauseNsPerJob => Calls == 0 ? double.NaN : GcPause.TotalNanoseconds / ((double)Calls * PoolProbe.Jobs);
+        public double GcPauseNsPerJob => Totals.Count == 0 ? double.NaN : GcPause.TotalNanoseconds / ((double)Totals.Count * PoolProbe.Jobs);
 
         public string CountsPer1000()
         {
@@ -351,7 +349,6 @@ public static class PoolProbe
                     c.Totals.Add(total / Jobs);
                     c.Loops.Add(loop / Jobs);
                     c.GcPause += pause;
-                    c.Calls++;
                     if (c.Pool is not null)
                     {
                         var after = c.Pool.Diagnostics;
