@@ -552,7 +552,7 @@ public sealed partial class Pool : IDisposable
     {
         byte* p = (byte*)Unsafe.As<ActionJob, nint>(ref job);
         Sse.Prefetch0(p);
-        Sse.Prefetch0(p + 40); // a 48-byte object (header at p - 8) may end in the next line
+        Sse.Prefetch0(p + 39); // a 48-byte object spans p - 8 (its header) to p + 39, which may be in the next line
     }
 
     /// <summary>Keeps an ended job for reuse. Only a job that nothing outside the pool can see comes here, after the
