@@ -33,6 +33,9 @@ namespace FastThreadPool.Benchmarks;
 /// thread, in a process that runs nothing else (see <see cref="QueueAlone"/>); writes <c>queue-alone.md</c>.</description></item>
 /// <item><description><c>queue-work [--rounds N]</c>: the queues' 1p1c case with work per item on the producer's or the
 /// consumer's side, from none to about 16 ns (see <see cref="QueueWork"/>); writes <c>queue-work.md</c>.</description></item>
+/// <item><description><c>reuse-locality [--rounds N] [--jobs N]</c>: where returned jobs lie in memory round after round, in the
+/// order they came back and sorted by address, against new jobs (see <see cref="ReuseLocality"/>); writes
+/// <c>reuse-locality.md</c>.</description></item>
 /// <item><description><c>precision</c>: only the timer-precision measurement (lateness of delayed jobs against
 /// <c>Task.Delay</c> and <c>System.Threading.Timer</c>); the headline mode runs it too.</description></item>
 /// <item><description><c>charts SUMMARY.json [DIR]</c>: the PNG charts (one per suite) of a stored summary.</description></item>
@@ -69,6 +72,17 @@ public static class Program
         {
             string? rounds = TakeOption(ref rest, "--rounds");
             QueueAlone.Run(rounds is null ? 400 : int.Parse(rounds, System.Globalization.CultureInfo.InvariantCulture), outDir);
+            return 0;
+        }
+
+        if (mode == "reuse-locality")
+        {
+            string? rounds = TakeOption(ref rest, "--rounds");
+            string? jobs = TakeOption(ref rest, "--jobs");
+            ReuseLocality.Run(
+                rounds is null ? 60 : int.Parse(rounds, System.Globalization.CultureInfo.InvariantCulture),
+                outDir,
+                jobs is null ? 100_000 : int.Parse(jobs, System.Globalization.CultureInfo.InvariantCulture));
             return 0;
         }
 

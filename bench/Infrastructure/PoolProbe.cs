@@ -33,10 +33,14 @@ namespace FastThreadPool.Benchmarks.Infrastructure;
 /// 1 and cores workers draining the jobs queued while they were held (timed from their release: the workers
 /// alone);</description></item>
 /// <item><description>submit with results: <c>ThreadPool</c> jobs enqueuing into a <c>ConcurrentQueue</c> against
-/// <c>Submit(Func)</c> with the <c>Done</c> queue, and pool jobs enqueuing into a <c>ConcurrentQueue</c> as the
-/// <c>ThreadPool</c> ones do (no <c>Done</c> entry), every result summed by the caller;</description></item>
+/// <c>Submit(Func)</c> with the <c>Done</c> queue, the same with every job handed back once its result is read
+/// (<see cref="Pool.Return(PoolJob)"/> with <see cref="PoolOptions.SpareJobs"/>: no job objects allocated), and pool
+/// jobs enqueuing into a <c>ConcurrentQueue</c> as the <c>ThreadPool</c> ones do (no <c>Done</c> entry), every result
+/// summed by the caller;</description></item>
 /// <item><description>the floor of a shared countdown: 2 and cores - 1 threads decrementing one counter;</description></item>
-/// <item><description>for every configuration, the garbage collector's pauses during its calls, in ns per job (a job
+/// <item><description>for every configuration the median and the mean time per job (a round with a collection in it
+/// takes far longer than one without, so the two part where the rows allocate), and the garbage collector's pauses
+/// during its calls, in ns per job (a job
 /// whose object lives until the caller reads it, in <c>Done</c> or a queue, is copied by every collection that finds
 /// it alive);</description></item>
 /// <item><description>what <see cref="Pool.Cancel(long)"/> of a queued job costs (its process-wide barrier), with the
@@ -51,7 +55,7 @@ public static class PoolProbe
     private const int Jobs = 100_000;
 
     /// <summary>One configuration's figures over the kept rounds.</summary>
-    public sealed record Result(string Name, int Rounds, double MedianNs, double P25Ns, double P75Ns, double MedianSubmitLoopNs, double GcPauseNs, string Counts);
+    public sealed record Result(string Name, int Rounds, double MedianNs, double MeanNs, double P25Ns, double P75Ns, double MedianSubmitLoopNs, double GcPauseNs, string Counts);
 
     private sealed class Config(string name, Func<(double Total, double Loop)> run, Pool? pool = null)
     {
@@ -257,21 +261,26 @@ public static class PoolProbe
             Check(SumAll(results));
             return (Ns(t0, Stopwatch.GetTimestamp()), Ns(t0, t1));
         }));
-        configs.Add(new("Pool.Submit + Done, results summed", () =>
+        (double, double) SubmitAndSumDone(Pool pool, bool returnJobs)
         {
             long t0 = Stopwatch.GetTimestamp();
             for (int i = 0; i < Jobs; i++)
             {
-                keeping.Submit(square, i);
+                pool.Submit(square, i);
             }
 
             long t1 = Stopwatch.GetTimestamp();
             long sum = 0;
             for (int taken = 0; taken < Jobs;)
             {
-                if (keeping.Done.TryDequeue(out PoolJob? job))
+                if (pool.Done.TryDequeue(out PoolJob? job))
                 {
                     sum += job.GetResult<long>();
+                    if (returnJobs)
+                    {
+                        pool.Return(job);
+                    }
+
                     taken++;
                 }
                 else
@@ -282,7 +291,14 @@ public static class PoolProbe
 
             Check(sum);
             return (Ns(t0, Stopwatch.GetTimestamp()), Ns(t0, t1));
-        }, keeping));
+        }
+
+        configs.Add(new("Pool.Submit + Done, results summed", () => SubmitAndSumDone(keeping, returnJobs: false), keeping));
+
+        // The same with each job handed back once its result is read (Pool.Return), with room for all of them.
+        var returning = new Pool(new PoolOptions { MaxWorkers = cores, SpareJobs = 1 << 17 });
+        pools.Add(returning);
+        configs.Add(new("Pool.Submit + Done + Return (SpareJobs), results summed", () => SubmitAndSumDone(returning, returnJobs: true), returning));
 
         // The same results kept as the ThreadPool peer keeps them: each job enqueues its value into a ConcurrentQueue, and
         // the pool keeps no Done entry (its jobs die as they end, where a Done entry keeps each job's object until the
@@ -370,7 +386,7 @@ public static class PoolProbe
             p.Dispose();
         }
 
-        var list = configs.Select(c => new Result(c.Name, c.Totals.Count, Interleaved.Quantile(c.Totals, 0.5), Interleaved.Quantile(c.Totals, 0.25),
+        var list = configs.Select(c => new Result(c.Name, c.Totals.Count, Interleaved.Quantile(c.Totals, 0.5), c.Totals.Count == 0 ? double.NaN : c.Totals.Average(), Interleaved.Quantile(c.Totals, 0.25),
             Interleaved.Quantile(c.Totals, 0.75), Interleaved.Quantile(c.Loops, 0.5), c.GcPauseNsPerJob, c.CountsPer1000())).ToList();
         Write(list, roundTrips, directory);
         return list;
@@ -578,12 +594,12 @@ public static class PoolProbe
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Summary.ThisMachine()}. {Jobs:N0} jobs per call from one submitting thread unless named; ns per job (floor rows: per decrement). Cache-line round trip: {string.Join(", ", roundTrips.Select(r => r.ToString("F0", CultureInfo.InvariantCulture)))} ns.");
         md.AppendLine();
-        md.AppendLine("| configuration | rounds | median ns | 25th-75th | submit loop ns | GC pause ns | per 1,000 jobs |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---|");
+        md.AppendLine("| configuration | rounds | median ns | mean ns | 25th-75th | submit loop ns | GC pause ns | per 1,000 jobs |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---|");
         foreach (Result r in results)
         {
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r.Name} | {r.Rounds} | {r.MedianNs:F2} | {r.P25Ns:F2}-{r.P75Ns:F2} | {(double.IsNaN(r.MedianSubmitLoopNs) ? "" : r.MedianSubmitLoopNs.ToString("F2", CultureInfo.InvariantCulture))} | {r.GcPauseNs:F2} | {r.Counts} |");
+                $"| {r.Name} | {r.Rounds} | {r.MedianNs:F2} | {r.MeanNs:F2} | {r.P25Ns:F2}-{r.P75Ns:F2} | {(double.IsNaN(r.MedianSubmitLoopNs) ? "" : r.MedianSubmitLoopNs.ToString("F2", CultureInfo.InvariantCulture))} | {r.GcPauseNs:F2} | {r.Counts} |");
         }
 
         File.WriteAllText(Path.Combine(directory, "pool-probe.md"), md.ToString());
@@ -597,6 +613,7 @@ public static class PoolProbe
                 name = r.Name,
                 rounds = r.Rounds,
                 median_ns = r.MedianNs,
+                mean_ns = r.MeanNs,
                 p25_ns = r.P25Ns,
                 p75_ns = r.P75Ns,
                 submit_loop_ns = double.IsNaN(r.MedianSubmitLoopNs) ? (double?)null : r.MedianSubmitLoopNs,

@@ -120,8 +120,16 @@ public class PoolSubmitResultsBenchmarks
 
     public PoolSubmitResultsBenchmarks() => _enqueueSquare = i => _results.Enqueue(Square(i));
 
+    // The same with each job handed back once its result is read (Pool.Return), and room kept for every job of an
+    // invocation (PoolOptions.SpareJobs): no job objects allocated once warm.
+    private readonly FastThreadPool.Pool _reusing = new(new PoolOptions { SpareJobs = 1 << 17 });
+
     [GlobalCleanup]
-    public void Cleanup() => _pool.Dispose();
+    public void Cleanup()
+    {
+        _pool.Dispose();
+        _reusing.Dispose();
+    }
 
     private interface IResults
     {
@@ -133,13 +141,18 @@ public class PoolSubmitResultsBenchmarks
         public bool TryTake(out long result) => queue.TryDequeue(out result);
     }
 
-    private readonly struct DoneResults(FastThreadPool.Pool pool) : IResults
+    private readonly struct DoneResults(FastThreadPool.Pool pool, bool returnJobs = false) : IResults
     {
         public bool TryTake(out long result)
         {
             if (pool.Done.TryDequeue(out PoolJob? job))
             {
                 result = job.GetResult<long>();
+                if (returnJobs)
+                {
+                    pool.Return(job);
+                }
+
                 return true;
             }
 
@@ -195,6 +208,18 @@ public class PoolSubmitResultsBenchmarks
         }
 
         return SumAll(new DoneResults(_pool));
+    }
+
+    [Benchmark(OperationsPerInvoke = Jobs)]
+    [Row("pool", "submit with results", "Pool.Submit + Done + Return (SpareJobs)", Ours = true)]
+    public long PoolSubmitReturning()
+    {
+        for (int i = 0; i < Jobs; i++)
+        {
+            _reusing.Submit(s_square, i);
+        }
+
+        return SumAll(new DoneResults(_reusing, returnJobs: true));
     }
 
     [Benchmark(OperationsPerInvoke = Jobs)]

@@ -4,8 +4,9 @@
 #      workers and its batch policies, the steered pool and limits held at 1, 2 and 4 working workers, the submitter
 #      alone, the workers alone (1 and 16 draining jobs queued while they were held), the submit case with SpareJobs
 #      (reused jobs, prefetched by the submitter: is it as fast as fresh jobs on 16 cores too?), submit with results
-#      (through Done and through a value queue), Pool.Cancel, and the floor of a shared countdown, each with the
-#      collector's pauses per job; 130 s of rounds.
+#      (through Done, through Done with every job returned for reuse, and through a value queue), Pool.Cancel, and the
+#      floor of a shared countdown, each with the median and mean time and the collector's pauses per job; 130 s of
+#      rounds.
 #   2. interleaved/: the headline's interleaved rounds (the cases in which threads hand work to each other); 90 s.
 #   3. scaling/: the queues' thread sweep, 1p1c to 8p8c (BenchmarkDotNet's summary); about a minute.
 # FTP_SCALE=N (percent, default 100) scales every duration: FTP_SCALE=5 tries the script out in under a minute.

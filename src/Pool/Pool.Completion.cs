@@ -83,9 +83,9 @@ public sealed partial class Pool
 
     /// <summary>The done queue: an unbounded queue, and with <see cref="PoolOptions.DoneMax"/> a semaphore of free
     /// places that workers take before adding and consumers give back after taking.</summary>
-    private sealed class DoneQueue(FastSemaphore? room) : IMpmcQueue<PoolJob>
+    private sealed class DoneQueue(FastSemaphore? room, int spareSegments) : IMpmcQueue<PoolJob>
     {
-        private readonly UnboundedMpmcQueue<PoolJob> _items = new();
+        private readonly UnboundedMpmcQueue<PoolJob> _items = new(UnboundedMpmcQueue<PoolJob>.DefaultSegmentSize, spareSegments);
 
         public int Count => _items.Count;
 

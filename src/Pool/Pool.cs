@@ -88,6 +88,11 @@ public sealed partial class Pool : IDisposable
     private readonly BoundedMpmcQueue<ActionJob[]>? _spares;
     private readonly BoundedMpmcQueue<ActionJob[]>? _emptySpares;
 
+    // Returned jobs kept for reuse (see Return), one KeptJobs per job type, at JobKind<TJob>.Index; null unless the
+    // pool keeps spare jobs. Grown under _keptGate, published with a release store; read with a plain load.
+    private KeptJobs?[]? _kept;
+    private readonly object _keptGate = new();
+
     private PoolJob? _firstHead;
     private int _started;
     private int _alive;
@@ -125,10 +130,10 @@ public sealed partial class Pool : IDisposable
         _options = options.Clone().Validated();
         _parking = new FastSemaphore(0, int.MaxValue, _options.Parking);
         _completed = new FastSemaphore(0, int.MaxValue, _options.Parking);
-        _done = new DoneQueue(_options.DoneMax == 0 ? null : new FastSemaphore(_options.DoneMax, _options.DoneMax, _options.Parking));
-        // A pool that reuses its jobs also keeps the queue's emptied segments, for a queue as deep as its spare jobs.
-        _queue = _options.Queue ?? new UnboundedMpmcQueue<PoolJob>(
-            UnboundedMpmcQueue<PoolJob>.DefaultSegmentSize, Math.Max(1, _options.SpareJobs / UnboundedMpmcQueue<PoolJob>.DefaultSegmentSize));
+        // A pool that reuses its jobs also keeps its queues' emptied segments, for queues as deep as its spare jobs.
+        int spareSegments = Math.Max(1, _options.SpareJobs / UnboundedMpmcQueue<PoolJob>.DefaultSegmentSize);
+        _done = new DoneQueue(_options.DoneMax == 0 ? null : new FastSemaphore(_options.DoneMax, _options.DoneMax, _options.Parking), spareSegments);
+        _queue = _options.Queue ?? new UnboundedMpmcQueue<PoolJob>(UnboundedMpmcQueue<PoolJob>.DefaultSegmentSize, spareSegments);
         _table = new JobTable(_options.SpareJobs);
 
         // Our queues enqueue with an atomic read-modify-write, a full fence; a user's queue may not.
@@ -152,6 +157,11 @@ public sealed partial class Pool : IDisposable
             _spares = new BoundedMpmcQueue<ActionJob[]>(chains);
             _emptySpares = new BoundedMpmcQueue<ActionJob[]>(chains);
         }
+
+        if (_options.SpareJobs > 0)
+        {
+            _kept = new KeptJobs?[8];
+        }
     }
 
     /// <summary>The context of the worker running the calling code, or null outside this library's workers.</summary>
@@ -160,7 +170,7 @@ public sealed partial class Pool : IDisposable
     /// <summary>Jobs that ended done, in completion order (unless a done callback took them or
     /// <see cref="PoolOptions.KeepDone"/> is false).</summary>
     /// <remarks>With <see cref="PoolOptions.DoneMax"/> set, every job taken out of it frees room for a waiting
-    /// worker.</remarks>
+    /// worker. A job taken out of it can be handed back for reuse with <see cref="Return(PoolJob)"/>.</remarks>
     public IMpmcQueue<PoolJob> Done => _done;
 
     /// <summary>Jobs that ended failed (a job that threw, or whose done callback threw), with their exception.</summary>
@@ -316,7 +326,7 @@ public sealed partial class Pool : IDisposable
     /// <returns>The job's id.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="job"/> is null.</exception>
     /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
-    public long Submit<TResult>(Func<TResult> job) => Accept(new FuncJob<TResult>(Checked(job), null), first: false);
+    public long Submit<TResult>(Func<TResult> job) => Accept(RentFuncJob(Checked(job)), first: false);
 
     /// <summary>Queues a job that produces a result, with a done callback (see <see cref="Submit(Action, Action{PoolJob})"/>).</summary>
     /// <typeparam name="TResult">The result type.</typeparam>
@@ -348,7 +358,7 @@ public sealed partial class Pool : IDisposable
     /// <returns>The job's id.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="job"/> is null.</exception>
     /// <exception cref="PoolStoppedException">The pool is shutting down or has shut down.</exception>
-    public long Submit<TArg, TResult>(Func<TArg, TResult> job, TArg arg) => Accept(new FuncJob<TArg, TResult>(Checked(job), arg, null), first: false);
+    public long Submit<TArg, TResult>(Func<TArg, TResult> job, TArg arg) => Accept(RentFuncJob(Checked(job), arg), first: false);
 
     /// <summary>Queues a job with an argument that produces a result, with a done callback.</summary>
     /// <typeparam name="TArg">The argument type.</typeparam>
@@ -443,7 +453,7 @@ public sealed partial class Pool : IDisposable
     {
         if (!_reuse)
         {
-            return new ActionJob(action, null);
+            return _kept is null ? new ActionJob(action, null) : RentKept(action);
         }
 
         ActionJob? job = self is not null ? self.TakeSpare() : _spares is null ? null : TakeSpare();
@@ -462,7 +472,7 @@ public sealed partial class Pool : IDisposable
     {
         if (!_reuse)
         {
-            return new ActionJob<TArg>(action, arg, null);
+            return _kept is null ? new ActionJob<TArg>(action, arg, null) : RentKept(action, arg);
         }
 
         if (self is null)
@@ -480,6 +490,173 @@ public sealed partial class Pool : IDisposable
 
         job.Reuse(action, arg);
         return job;
+    }
+
+    /// <summary>
+    /// Hands a job taken from this pool's <see cref="Done"/> or <see cref="Failed"/> queue (or yielded by
+    /// <see cref="AsCompleted"/>) back to the pool, which may reuse its object for a later submission of the same kind:
+    /// with <see cref="PoolOptions.SpareJobs"/> above 0, the objects of <c>Submit</c> jobs (with or without an argument
+    /// or a result, without a done callback of their own) are kept, up to that many and up to two arrays of 64 per
+    /// thread, and reused, so that a stream of jobs whose results are taken and returned allocates no job objects.
+    /// Without spare jobs, or for other kinds of jobs, the object is left to the garbage collector.
+    /// </summary>
+    /// <remarks>After this call the caller must not use the object: its <see cref="PoolJob.Status"/> is
+    /// <see cref="PoolJobStatus.Returned"/> until the pool reuses it, and then it holds another job, with another id (a
+    /// <see cref="Cancel(long)"/> by the old id still cancels nothing). Read the result, the id and the exception first.
+    /// Reuse trades the allocation and the collector's copying of jobs still waiting for one more trip of each job's
+    /// cache lines between cores (papers/pool.md section 3 measures both).</remarks>
+    /// <param name="job">A job that ended done or failed, taken from this pool's <see cref="Done"/> or
+    /// <see cref="Failed"/> queue.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="job"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">The job has not ended done or failed (it is queued, running or
+    /// cancelled), or was returned already.</exception>
+    /// <exception cref="ArgumentException">The pool keeps spare jobs and the job did not come from its
+    /// <see cref="Done"/> or <see cref="Failed"/> queue: it is another pool's (its id could be one of this pool's), or
+    /// it went to a done or failed callback (whose worker may still be using it).</exception>
+    public void Return(PoolJob job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (job.State is not (PoolJob.DoneState or PoolJob.FailedState))
+        {
+            throw NotReturnable(job);
+        }
+
+        if (_kept is not null && job.Reporter != this)
+        {
+            throw new ArgumentException($"Job {job.Id} was not taken from this pool's Done or Failed queue.", nameof(job));
+        }
+
+        if (!job.TryMarkReturned())
+        {
+            throw NotReturnable(job); // returned by another thread meanwhile
+        }
+
+        // Not kept once the pool is stopping: it will take no more jobs (and its kept ones are let go, see DropSpares).
+        if (_kept is not null && Volatile.Read(ref _stopping) == 0)
+        {
+            job.KeepIn(this);
+        }
+    }
+
+    /// <summary>Before a job goes to <see cref="Done"/> or <see cref="Failed"/>: a pool that reuses returned jobs
+    /// records itself in it, so that <see cref="Return"/> can refuse jobs of other pools (a pool that keeps none never
+    /// reuses what it is handed, so it skips the store).</summary>
+    private void MarkReported(PoolJob job)
+    {
+        if (_kept is not null)
+        {
+            job.MarkReported(this);
+        }
+    }
+
+    private static InvalidOperationException NotReturnable(PoolJob job) =>
+        new($"Job {job.Id} is {job.Status}: only a job that ended done or failed can be returned, and only once.");
+
+    /// <summary>Whether this pool's workers keep the jobs they end for reuse (<see cref="PoolOptions.KeepDone"/> false and
+    /// no done callback): its <c>Submit(Action)</c> jobs then come from those, and returned ones of those types are not
+    /// kept.</summary>
+    internal bool ReusesEndedJobs => _reuse;
+
+    /// <summary>Keeps a returned, cleared job for this pool's next submissions of its type (see <see cref="Return"/>).</summary>
+    internal void Keep<TJob>(TJob job)
+        where TJob : PoolJob =>
+        Kept(JobKind<TJob>.Index, create: true)!.Keep(job);
+
+    /// <summary>Takes a kept job of type <typeparamref name="TJob"/>, or null.</summary>
+    private TJob? TakeKept<TJob>()
+        where TJob : PoolJob =>
+        Kept(JobKind<TJob>.Index, create: false)?.Take() is { } job ? Unsafe.As<TJob>(job) : null; // only TJobs are kept under its kind
+
+    /// <summary>This pool's store of returned jobs of one kind; null if it has none and <paramref name="create"/> is
+    /// false.</summary>
+    private KeptJobs? Kept(int kind, bool create)
+    {
+        KeptJobs?[]? kept = _kept;
+        if (kept is not null && (uint)kind < (uint)kept.Length && kept[kind] is { } found)
+        {
+            return found;
+        }
+
+        return create ? CreateKept(kind) : null;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private KeptJobs CreateKept(int kind)
+    {
+        lock (_keptGate)
+        {
+            KeptJobs?[] kept = _kept!;
+            if (kind >= kept.Length)
+            {
+                Array.Resize(ref kept, Math.Max(kind + 1, kept.Length * 2));
+            }
+
+            if (kept[kind] is not { } jobs)
+            {
+                jobs = new KeptJobs(kind, _options.SpareJobs, _options.SortKeptJobs);
+                kept[kind] = jobs;
+            }
+
+            // Release: a submitter that reads the array (a plain load, then a dependent one) sees the store it holds.
+            Volatile.Write(ref _kept, kept);
+            return jobs;
+        }
+    }
+
+    // The jobs of Submit(Func) with and without an argument: new ones unless the pool keeps returned jobs. The kept
+    // path stays out of line, so that a pool without spare jobs pays one test.
+    private FuncJob<TResult> RentFuncJob<TResult>(Func<TResult> func) =>
+        _kept is null ? new FuncJob<TResult>(func, null) : RentKept(func);
+
+    private FuncJob<TArg, TResult> RentFuncJob<TArg, TResult>(Func<TArg, TResult> func, TArg arg) =>
+        _kept is null ? new FuncJob<TArg, TResult>(func, arg, null) : RentKept(func, arg);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private FuncJob<TResult> RentKept<TResult>(Func<TResult> func)
+    {
+        if (TakeKept<FuncJob<TResult>>() is { } job)
+        {
+            job.Reuse(func);
+            return job;
+        }
+
+        return new FuncJob<TResult>(func, null);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private FuncJob<TArg, TResult> RentKept<TArg, TResult>(Func<TArg, TResult> func, TArg arg)
+    {
+        if (TakeKept<FuncJob<TArg, TResult>>() is { } job)
+        {
+            job.Reuse(func, arg);
+            return job;
+        }
+
+        return new FuncJob<TArg, TResult>(func, arg, null);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ActionJob RentKept(Action action)
+    {
+        if (TakeKept<ActionJob>() is { } job)
+        {
+            job.Reuse(action);
+            return job;
+        }
+
+        return new ActionJob(action, null);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ActionJob<TArg> RentKept<TArg>(Action<TArg> action, TArg arg)
+    {
+        if (TakeKept<ActionJob<TArg>>() is { } job)
+        {
+            job.Reuse(action, arg);
+            return job;
+        }
+
+        return new ActionJob<TArg>(action, arg, null);
     }
 
     /// <summary>The calling thread's worker if it is one of this pool's workers, else null (one thread-static read).</summary>
@@ -605,6 +782,14 @@ public sealed partial class Pool : IDisposable
 
         while (_emptySpares is not null && _emptySpares.TryDequeue(out _))
         {
+        }
+
+        if (Volatile.Read(ref _kept) is { } kept)
+        {
+            foreach (KeptJobs? jobs in kept)
+            {
+                jobs?.Drop();
+            }
         }
     }
 
@@ -1395,6 +1580,7 @@ public sealed partial class Pool : IDisposable
             }
             else if (_options.KeepDone && job.Reported)
             {
+                MarkReported(job);
                 _done.Add(job);
             }
         }
@@ -1432,6 +1618,7 @@ public sealed partial class Pool : IDisposable
         Action<PoolJob>? callback = _options.FailedCallback;
         if (callback is null)
         {
+            MarkReported(job);
             Failed.TryEnqueue(job);
             return;
         }
@@ -1443,6 +1630,7 @@ public sealed partial class Pool : IDisposable
         catch (Exception e)
         {
             ReportCallbackFailure(e);
+            MarkReported(job);
             Failed.TryEnqueue(job);
         }
     }

@@ -20,6 +20,10 @@ public enum PoolJobStatus
 
     /// <summary>It was cancelled before it started; it never ran.</summary>
     Cancelled,
+
+    /// <summary>It ended done or failed and was handed back with <see cref="Pool.Return(PoolJob)"/>: the object is the
+    /// pool's again and may already hold another job.</summary>
+    Returned,
 }
 
 /// <summary>
@@ -39,6 +43,9 @@ public abstract class PoolJob
     /// <see cref="TryRequestCancel(long)"/>); shown as <see cref="PoolJobStatus.Queued"/>.</summary>
     internal const int PendingState = 5;
 
+    /// <summary>Handed back with <see cref="Pool.Return(PoolJob)"/> (see <see cref="TryMarkReturned"/>).</summary>
+    internal const int ReturnedState = 6;
+
     private const int StateBits = 3;
     private const long StateMask = (1 << StateBits) - 1;
 
@@ -49,8 +56,9 @@ public abstract class PoolJob
 
     // The job's rarer parts in one field, so that a plain job (Submit(Action): this, the id word, the wait stamp, the
     // flag and the delegate) is a 48-byte object rather than 64: fewer bytes to allocate and to move between cores
-    // per job. It holds null, the done callback alone (an Action<PoolJob>), or an Extras once the job needs more
-    // (a link on the SubmitFirst stack, or the exception it threw). Written only while one thread owns the job: its
+    // per job. It holds null, the done callback alone (an Action<PoolJob>), the pool that reported the job in its Done
+    // queue alone (a Pool), or an Extras once the job needs more (a link on the SubmitFirst stack, the exception it
+    // threw, or one of those and the reporting pool). Written only while one thread owns the job: its
     // submitter before it is queued, the worker that runs it before it ends (End's release publishes the write), and
     // the worker that popped it from the SubmitFirst stack.
     private object? _extra;
@@ -60,6 +68,7 @@ public abstract class PoolJob
         public readonly Action<PoolJob>? DoneCallback = doneCallback;
         public Exception? Exception;
         public PoolJob? NextFirst;
+        public Pool? Reporter;
     }
 
     internal PoolJob(Action<PoolJob>? doneCallback) => _extra = doneCallback;
@@ -92,7 +101,12 @@ public abstract class PoolJob
         get
         {
             int state = (int)(Volatile.Read(ref _word) & StateMask);
-            return state == PendingState ? PoolJobStatus.Queued : (PoolJobStatus)state;
+            return state switch
+            {
+                PendingState => PoolJobStatus.Queued,
+                ReturnedState => PoolJobStatus.Returned,
+                _ => (PoolJobStatus)state,
+            };
         }
     }
 
@@ -129,7 +143,26 @@ public abstract class PoolJob
             : throw new InvalidOperationException($"Job {Id} has no result of type {typeof(T)}.");
     }
 
-    internal Action<PoolJob>? DoneCallback => _extra is Extras extras ? extras.DoneCallback : (Action<PoolJob>?)_extra;
+    internal Action<PoolJob>? DoneCallback => _extra is Extras extras ? extras.DoneCallback : _extra as Action<PoolJob>;
+
+    /// <summary>The pool that put this job in its <see cref="Pool.Done"/> or <see cref="Pool.Failed"/> queue, or null
+    /// (see <see cref="Pool.Return(PoolJob)"/>).</summary>
+    internal Pool? Reporter => _extra as Pool ?? (_extra as Extras)?.Reporter;
+
+    /// <summary>Records the pool that is about to put this job in its <see cref="Pool.Done"/> or
+    /// <see cref="Pool.Failed"/> queue (by the worker that ended it, before the queue's release). A job with nothing
+    /// else in its rarer parts, the common case, keeps the pool in that field itself.</summary>
+    internal void MarkReported(Pool pool)
+    {
+        if (_extra is null)
+        {
+            _extra = pool;
+        }
+        else
+        {
+            Extended().Reporter = pool;
+        }
+    }
 
     internal int State => (int)(Volatile.Read(ref _word) & StateMask);
 
@@ -288,6 +321,31 @@ public abstract class PoolJob
             && Interlocked.CompareExchange(ref _word, word | CancelledState, word) == word;
     }
 
+    /// <summary>Done or Failed -> Returned, with a CAS so that of two returns of one object only one succeeds; false if
+    /// the job has not ended done or failed, or was returned already.</summary>
+    internal bool TryMarkReturned()
+    {
+        long word = Volatile.Read(ref _word);
+        long state = word & StateMask;
+        return state is DoneState or FailedState
+            && Interlocked.CompareExchange(ref _word, (word & ~StateMask) | ReturnedState, word) == word;
+    }
+
+    /// <summary>Gives a returned job's object to <paramref name="pool"/> for reuse (see <see cref="Pool.Return(PoolJob)"/>);
+    /// only the job types that <c>Submit</c> can reuse override it, the others are left to the garbage collector.</summary>
+    internal virtual void KeepIn(Pool pool)
+    {
+    }
+
+    /// <summary>Lets go of the parts every job type has (the done callback, the exception, the wait stamp) before a
+    /// returned job is kept.</summary>
+    private protected void ClearCommon()
+    {
+        _extra = null;
+        QueuedAt = 0;
+        Recyclable = false; // (a job of another pool's may be returned to this one; here only Return reuses it)
+    }
+
     /// <summary>Runs the job on the current (worker) thread and records how it ended.</summary>
     internal bool Execute()
     {
@@ -366,6 +424,18 @@ internal sealed class ActionJob(Action? action, Action<PoolJob>? done) : PoolJob
         QueuedAt = 0;
     }
 
+    internal override void KeepIn(Pool pool)
+    {
+        if (pool.ReusesEndedJobs)
+        {
+            return; // that pool's Submit(Action) reuses the jobs its workers end, not these
+        }
+
+        _action = null;
+        ClearCommon();
+        pool.Keep(this);
+    }
+
     private protected override void Invoke() => _action!();
 }
 
@@ -393,11 +463,25 @@ internal sealed class ActionJob<TArg>(Action<TArg> action, TArg arg, Action<Pool
         QueuedAt = 0;
     }
 
+    internal override void KeepIn(Pool pool)
+    {
+        if (pool.ReusesEndedJobs)
+        {
+            return; // as ActionJob.KeepIn
+        }
+
+        _action = null;
+        _arg = default!;
+        ClearCommon();
+        pool.Keep(this);
+    }
+
     private protected override void Invoke() => _action!(_arg);
 }
 
 internal sealed class FuncJob<TResult>(Func<TResult> func, Action<PoolJob>? done) : PoolJob(done), IResultHolder<TResult>
 {
+    private Func<TResult>? _func = func;
     private TResult _value = default!;
 
     public TResult Value => _value;
@@ -406,18 +490,47 @@ internal sealed class FuncJob<TResult>(Func<TResult> func, Action<PoolJob>? done
 
     public override object? Result => Status == PoolJobStatus.Done ? _value : null;
 
-    private protected override void Invoke() => _value = func();
+    /// <summary>Prepares a returned job for reuse (see <see cref="Pool.Return(PoolJob)"/>); its id is assigned next.</summary>
+    internal void Reuse(Func<TResult> func) => _func = func;
+
+    internal override void KeepIn(Pool pool)
+    {
+        _func = null;
+        _value = default!;
+        ClearCommon();
+        pool.Keep(this);
+    }
+
+    private protected override void Invoke() => _value = _func!();
 }
 
 internal sealed class FuncJob<TArg, TResult>(Func<TArg, TResult> func, TArg arg, Action<PoolJob>? done) : PoolJob(done), IResultHolder<TResult>
 {
+    private Func<TArg, TResult>? _func = func;
+    private TArg _arg = arg;
     private TResult _value = default!;
 
     public TResult Value => _value;
 
-    public override object? Argument => arg;
+    public override object? Argument => _arg;
 
     public override object? Result => Status == PoolJobStatus.Done ? _value : null;
 
-    private protected override void Invoke() => _value = func(arg);
+    /// <summary>Prepares a returned job for reuse (see <see cref="Pool.Return(PoolJob)"/>); its id is assigned next.</summary>
+    internal void Reuse(Func<TArg, TResult> func, TArg arg)
+    {
+        _func = func;
+        _arg = arg;
+    }
+
+    internal override void KeepIn(Pool pool)
+    {
+        _func = null;
+        _arg = default!;
+        _value = default!;
+        ClearCommon();
+        pool.Keep(this);
+    }
+
+    private protected override void Invoke() => _value = _func!(_arg);
 }

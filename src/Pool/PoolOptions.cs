@@ -65,8 +65,9 @@ public sealed class PoolOptions
     /// jobs of a one-worker pool never ends, and <see cref="Pool.WaitIdle()"/> there throws.</summary>
     public bool SynchronousContinuations { get; set; }
 
-    /// <summary>The most ended job objects the pool keeps for threads outside it to reuse (48 bytes each); 0, the
-    /// default, keeps none for them.</summary>
+    /// <summary>The most ended job objects the pool keeps for threads outside it to reuse (48 to 64 bytes each for
+    /// plain jobs), and for the jobs handed back with <see cref="Pool.Return(PoolJob)"/>; 0, the default, keeps none
+    /// for them.</summary>
     /// <remarks>
     /// <para>A pool with <see cref="KeepDone"/> false and no <see cref="DoneCallback"/> reuses the objects of jobs
     /// that nothing outside it can see: those of <see cref="Pool.Submit(Action)"/> and
@@ -81,6 +82,11 @@ public sealed class PoolOptions
     /// trip, from the worker that ended it to the submitter, which asks for them a few jobs ahead so that the trips
     /// overlap its submissions (papers/pool.md measures both). The objects kept are released when the pool shuts
     /// down.</para>
+    /// <para>With <see cref="SpareJobs"/> above 0, the jobs that a caller takes from <see cref="Pool.Done"/> or
+    /// <see cref="Pool.Failed"/> and hands back with <see cref="Pool.Return(PoolJob)"/> are kept too, up to
+    /// <see cref="SpareJobs"/> of each kind (and up to two arrays of 64 per thread that returns or submits them), and the
+    /// next <c>Submit</c> of the same kind (an action or a function, with or without an argument, of the same types)
+    /// reuses them: results collected through <see cref="Pool.Done"/> then allocate no job objects either.</para>
     /// </remarks>
     public int SpareJobs { get; set; } = Pool.DefaultSpareJobs;
 
@@ -95,6 +101,10 @@ public sealed class PoolOptions
     /// job from the queue since its own last one (true), or whenever a job more waits (false); internal, for
     /// measurements.</summary>
     internal bool BatchOnlyWhenShared { get; set; } = true;
+
+    /// <summary>Returned jobs (<see cref="Pool.Return(PoolJob)"/>) sorted by address, an array of 64 at a time, before
+    /// they are reused; internal, for measurements (papers/pool.md section 3).</summary>
+    internal bool SortKeptJobs { get; set; }
 
     /// <summary>Steering of the number of working workers by measured throughput (<c>Pool.Steering.cs</c>); internal,
     /// for measurements, off by default.</summary>

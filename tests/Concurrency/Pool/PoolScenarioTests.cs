@@ -120,6 +120,59 @@ public class PoolScenarioTests
     public void FindsCancelIgnoringId() =>
         Scenario.AssertFindsBug(nameof(FindsCancelIgnoringId), () => StaleCancelRace(Fault.CancelIgnoresId), "stale id");
 
+    // 1b'. Reuse through Pool.Return: job A ends in Done; a thread takes it (as soon as the worker has reported it,
+    // while that worker may still be finishing it), returns it and submits B, which reuses A's object, while another
+    // thread cancels by A's id at any point. That cancel may cancel A while A is queued, and then A never runs; once A
+    // has run, it must fail. B runs once, with its own result.
+    private static readonly Func<int, long> s_square = static i => (long)i * i;
+
+    private static void ReturnRace(Fault faults)
+    {
+        var pool = new FastThreadPool.Pool(new PoolOptions { MaxWorkers = 1, Parking = ParkingBackend.Monitor, SpareJobs = 64, Faults = faults | Fault.PlainThreads });
+        long a = pool.Submit(s_square, 2);
+        bool stale = false;
+        bool tookA = false;
+        bool reused = false;
+        long resultB = -1;
+        Threads.Run(
+            () =>
+            {
+                PoolJob? jobA = null;
+                foreach (PoolJob job in pool.AsCompleted(count: 1))
+                {
+                    jobA = job; // none if the cancel took A first
+                }
+
+                if (jobA is null)
+                {
+                    return;
+                }
+
+                tookA = true;
+                Specification.Assert(jobA.GetResult<long>() == 4, "A's result is {0}", jobA.GetResult<long>());
+                pool.Return(jobA);
+                long b = pool.Submit(s_square, 3);
+                reused = ReferenceEquals(pool.FindJob(b), jobA);
+                foreach (PoolJob job in pool.AsCompleted(count: 1))
+                {
+                    Specification.Assert(job.Id == b, "took job {0}, expected B ({1})", job.Id, b);
+                    resultB = job.GetResult<long>();
+                }
+            },
+            () => stale = pool.Cancel(a));
+        ShutdownAndCheck(pool);
+        Specification.Assert(!(stale && tookA), "the id of A, which had run, cancelled a job (B's result {0})", resultB);
+        Specification.Assert(stale != tookA, "A neither ran nor was cancelled");
+        Specification.Assert(!tookA || (reused && resultB == 9), "B reused A's object: {0}, B's result {1}", reused, resultB);
+    }
+
+    [Fact]
+    public void StaleCancelRacingAReturnedAndReusedJob() => Scenario.AssertNoBug(nameof(StaleCancelRacingAReturnedAndReusedJob), () => ReturnRace(Fault.None));
+
+    [Fact]
+    public void FindsCancelIgnoringIdAfterReturn() =>
+        Scenario.AssertFindsBug(nameof(FindsCancelIgnoringIdAfterReturn), () => ReturnRace(Fault.CancelIgnoresId), "which had run");
+
     // 1c. WaitIdle racing a job that submits the next one and ends: WaitIdle may return only when both have ended.
     // Reading the submitted count before the ended counts could see the first job's submission count and, later,
     // the first job ended, while the second is still queued.

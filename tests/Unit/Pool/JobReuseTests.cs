@@ -248,7 +248,7 @@ public class JobReuseTests
 
     /// <summary>A thread that cancels random ids from <c>ids[0 .. range())</c> (0: not yet; ids not yet written are 0)
     /// and counts each success in <c>cancelled</c>.</summary>
-    private sealed class RandomCanceller
+    internal sealed class RandomCanceller
     {
         private readonly Thread _thread;
         private volatile bool _stop;
