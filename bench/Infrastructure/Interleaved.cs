@@ -34,7 +34,7 @@ public static class Interleaved
         new(typeof(QueueBurstyBenchmarks), ["ConcurrentQueue", "BoundedMpmcQueue", "UnboundedMpmcQueue"]),
         new(typeof(SemaphorePingPongBenchmarks), ["SemaphoreSlim", "FastSemaphoreFutex", "FastSemaphoreMonitor"]),
         new(typeof(PoolSubmitPeerBenchmarks), ["ThreadPoolQueue", "PoolSubmit", "PoolSubmitReusing"]),
-        new(typeof(PoolSubmitResultsBenchmarks), ["ThreadPoolQueue", "PoolSubmit", "TaskRun"]),
+        new(typeof(PoolSubmitResultsBenchmarks), ["ThreadPoolQueue", "PoolSubmit", "PoolSubmitReturning", "TaskRun"]),
         new(typeof(PoolSubmit2Benchmarks), ["ThreadPoolQueue", "PoolSubmit"]),
         new(typeof(PoolNestedBenchmarks), ["ThreadPoolNested", "PoolNested"]),
 
