@@ -59,8 +59,9 @@ public abstract class PoolJob
     // per job. It holds null, the done callback alone (an Action<PoolJob>), the pool that reported the job in its Done
     // queue alone (a Pool), or an Extras once the job needs more (a link on the SubmitFirst stack, the exception it
     // threw, or one of those and the reporting pool). Written only while one thread owns the job: its
-    // submitter before it is queued, the worker that runs it before it ends (End's release publishes the write), and
-    // the worker that popped it from the SubmitFirst stack.
+    // submitter before it is queued, the worker that runs it before it ends (End's release publishes the write) and
+    // before it reports it (the Done or Failed queue's release), the worker that popped it from the SubmitFirst stack,
+    // and the caller that returned it (Pool.Return) before the pool hands it on.
     private object? _extra;
 
     private sealed class Extras(Action<PoolJob>? doneCallback)
@@ -343,7 +344,6 @@ public abstract class PoolJob
     {
         _extra = null;
         QueuedAt = 0;
-        Recyclable = false; // (a job of another pool's may be returned to this one; here only Return reuses it)
     }
 
     /// <summary>Runs the job on the current (worker) thread and records how it ended.</summary>
