@@ -402,8 +402,16 @@ public abstract class PoolSubmitFromThreadsBase
     /// <summary>The pool's injection batch (how many jobs a worker takes from the submission queue at once).</summary>
     public virtual int Batch { get; set; } = FastThreadPool.Pool.DefaultInjectionBatch;
 
+    // The same with ended jobs reused by the submitting threads (PoolOptions.SpareJobs, room for every job of an
+    // invocation): each submitter takes arrays of 64 jobs that the workers ended.
+    private FastThreadPool.Pool _reusing = null!;
+
     [GlobalSetup]
-    public void Setup() => _pool = new(new PoolOptions { KeepDone = false, InjectionBatch = Batch });
+    public void Setup()
+    {
+        _pool = new(new PoolOptions { KeepDone = false, InjectionBatch = Batch });
+        _reusing = new(new PoolOptions { KeepDone = false, InjectionBatch = Batch, SpareJobs = 1 << 17 });
+    }
 
     private sealed class Item(PoolSubmitFromThreadsBase owner) : IThreadPoolWorkItem
     {
@@ -419,7 +427,11 @@ public abstract class PoolSubmitFromThreadsBase
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _pool.Dispose();
+    public void Cleanup()
+    {
+        _pool.Dispose();
+        _reusing.Dispose();
+    }
 
     private void FromThreads(Action<int> submitShare)
     {
@@ -454,14 +466,18 @@ public abstract class PoolSubmitFromThreadsBase
         });
     }
 
-    protected void PoolSubmitFromThreads()
+    protected void PoolSubmitFromThreads() => SubmitFromThreads(_pool);
+
+    protected void PoolSubmitReusingFromThreads() => SubmitFromThreads(_reusing);
+
+    private void SubmitFromThreads(FastThreadPool.Pool pool)
     {
         Action job = Ran;
         FromThreads(n =>
         {
             for (int i = 0; i < n; i++)
             {
-                _pool.Submit(job);
+                pool.Submit(job);
             }
         });
     }
@@ -480,6 +496,10 @@ public class PoolSubmit2Benchmarks : PoolSubmitFromThreadsBase
     [Benchmark(OperationsPerInvoke = 100_000)]
     [Row("pool", "submit2", "Pool.Submit", "2", Ours = true)]
     public void PoolSubmit() => PoolSubmitFromThreads();
+
+    [Benchmark(OperationsPerInvoke = 100_000)]
+    [Row("pool", "submit2", "Pool.Submit (SpareJobs)", "2", Ours = true)]
+    public void PoolSubmitReusing() => PoolSubmitReusingFromThreads();
 }
 
 /// <summary>Suite "pool", case "submit from N threads" (scaling set): from 1, 2, 4, 8 or 16 threads.</summary>
