@@ -64,6 +64,28 @@ internal static class SimpleSum
 
                 return sum;
             }, expected);
+            ok &= Timing.Row(output, "Pool.Submit in waves, Done read + Return", n, () =>
+            {
+                // Each job handed back once its result is read: with SpareJobs, the next wave reuses the objects.
+                using var pool = new Pool(new PoolOptions { SpareJobs = 4_096 });
+                long sum = 0;
+                for (int start = 0; start < n; start += 1_000)
+                {
+                    int end = Math.Min(n, start + 1_000);
+                    for (int i = start; i < end; i++)
+                    {
+                        pool.Submit(static (int x) => (long)x, data[i]);
+                    }
+
+                    foreach (PoolJob job in pool.AsCompleted(count: end - start))
+                    {
+                        sum += job.GetResult<long>();
+                        pool.Return(job);
+                    }
+                }
+
+                return sum;
+            }, expected);
             ok &= Timing.Row(output, "Parallel.ForEach", n, () =>
             {
                 long sum = 0;
