@@ -42,6 +42,14 @@ public class BadInputTests(BadInputReport report) : IClassFixture<BadInputReport
         return id;
     }
 
+    // A job that ended done, taken from the pool's Done queue.
+    private static PoolJob DoneJob(FastThreadPool.Pool pool)
+    {
+        pool.Submit(static () => 1);
+        pool.WaitIdle(Patience);
+        return pool.Done.TryDequeue(out PoolJob? job) ? job : throw new InvalidOperationException("no job in Done");
+    }
+
     public static readonly Case[] Cases =
     [
         // Construction.
@@ -126,6 +134,38 @@ public class BadInputTests(BadInputReport report) : IClassFixture<BadInputReport
         new("AsCompleted(timeout, count)", "timeout = -2 ms", "throws ArgumentOutOfRangeException (timeout)", p => p.AsCompleted(timeout: Negative)),
         new("AsCompletedAsync(timeout, count)", "count = -1", "throws ArgumentOutOfRangeException (count)", p => p.AsCompletedAsync(count: -1)),
         new("Done.TryEnqueue(PoolJob)", "null", "throws ArgumentNullException (item)", p => p.Done.TryEnqueue(null!)),
+
+        // Handing jobs back.
+        new("Return(PoolJob)", "null", "throws ArgumentNullException (job)", p => { p.Return(null!); return null; }),
+        new("Return(PoolJob)", "a queued job", "throws InvalidOperationException", p =>
+        {
+            using var gate = new ManualResetEventSlim();
+            using var one = new FastThreadPool.Pool(1);
+            one.Submit(() => gate.Wait());
+            long id = one.Submit(Job);
+            try
+            {
+                one.Return(one.FindJob(id)!);
+                return null;
+            }
+            finally
+            {
+                gate.Set();
+            }
+        }),
+        new("Return(PoolJob)", "a job returned already", "throws InvalidOperationException", p =>
+        {
+            PoolJob job = DoneJob(p);
+            p.Return(job);
+            p.Return(job);
+            return null;
+        }),
+        new("Return(PoolJob)", "another pool's job, to a pool that keeps spare jobs", "throws ArgumentException (job)", p =>
+        {
+            using var keeping = new FastThreadPool.Pool(new PoolOptions { MaxWorkers = 1, SpareJobs = 64 });
+            keeping.Return(DoneJob(p));
+            return null;
+        }),
 
         // After shutdown.
         new("Submit(Action)", "after Shutdown", "throws PoolStoppedException", p => p.Submit(Job), Stopped: true),

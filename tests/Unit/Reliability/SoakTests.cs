@@ -37,18 +37,47 @@ public class SoakTests(SoakReport report) : IClassFixture<SoakReport>
     private static TimeSpan Duration =>
         TimeSpan.FromSeconds(double.TryParse(Environment.GetEnvironmentVariable("FTP_SOAK_SECONDS"), CultureInfo.InvariantCulture, out double s) && s > 0 ? s : 3);
 
-    private sealed record Round(long Operations);
+    /// <param name="Operations">Calls made by the load threads.</param>
+    /// <param name="Mismatches">Jobs with an argument whose result was not that argument (with returned jobs).</param>
+    private sealed record Round(long Operations, long Mismatches);
 
-    /// <summary>One round of random load on <paramref name="pool"/> from <paramref name="threads"/> threads.</summary>
-    private static Round Load(FastThreadPool.Pool pool, int threads, TimeSpan duration, int seed)
+    /// <summary>One round of random load on <paramref name="pool"/> from <paramref name="threads"/> threads; with
+    /// <paramref name="returnJobs"/>, the consumer checks each done job with an argument against its result and hands
+    /// every job it takes back (<see cref="FastThreadPool.Pool.Return(PoolJob)"/>).</summary>
+    private static Round Load(FastThreadPool.Pool pool, int threads, TimeSpan duration, int seed, bool returnJobs = false)
     {
         long operations = 0;
+        long mismatches = 0;
         using var stop = new CancellationTokenSource(duration);
         var consumer = new Thread(() =>
         {
             while (!stop.IsCancellationRequested)
             {
-                bool any = pool.Done.TryDequeue(out _) | pool.Failed.TryDequeue(out _);
+                bool any = false;
+                if (pool.Done.TryDequeue(out PoolJob? done))
+                {
+                    any = true;
+                    if (returnJobs)
+                    {
+                        // The load's jobs with an argument return it (or throw): a reused object must not mix them up.
+                        if (done.Argument is int argument && done.Result is int result && argument != result)
+                        {
+                            mismatches++;
+                        }
+
+                        pool.Return(done);
+                    }
+                }
+
+                if (pool.Failed.TryDequeue(out PoolJob? failed))
+                {
+                    any = true;
+                    if (returnJobs)
+                    {
+                        pool.Return(failed);
+                    }
+                }
+
                 if (!any)
                 {
                     Thread.Sleep(1);
@@ -139,7 +168,7 @@ public class SoakTests(SoakReport report) : IClassFixture<SoakReport>
         }
 
         consumer.Join();
-        return new Round(operations);
+        return new Round(operations, mismatches);
     }
 
     private static long Drain(FastThreadPool.Pool pool)
@@ -154,20 +183,30 @@ public class SoakTests(SoakReport report) : IClassFixture<SoakReport>
     }
 
     [Fact]
-    public void RandomLoadConservesEveryJobAndLeavesNothingBehind()
+    public void RandomLoadConservesEveryJobAndLeavesNothingBehind() =>
+        SoakRun(new FastThreadPool.Pool(3), "1", "4 threads, 3 workers", seed: 1, returnJobs: false);
+
+    /// <summary>The same load with every job the consumer takes handed back for reuse (<c>SpareJobs</c>): every job
+    /// still ends once, each result is its own job's, memory stays flat.</summary>
+    [Fact]
+    public void RandomLoadWithReturnedJobsConservesEveryJobAndMixesNoResults() =>
+        SoakRun(new FastThreadPool.Pool(new PoolOptions { MaxWorkers = 3, SpareJobs = 4_096 }), "1b",
+            "4 threads, 3 workers, jobs returned (SpareJobs 4,096)", seed: 3, returnJobs: true);
+
+    /// <summary>A warm-up round, the load for <see cref="Duration"/>, then the checks and the report's row.</summary>
+    private void SoakRun(FastThreadPool.Pool pool, string key, string label, int seed, bool returnJobs)
     {
         TimeSpan duration = Duration;
-        var pool = new FastThreadPool.Pool(3);
 
         // Warm-up round, then the baseline of memory with everything drained.
-        Load(pool, 2, TimeSpan.FromMilliseconds(200), seed: 1);
+        Load(pool, 2, TimeSpan.FromMilliseconds(200), seed, returnJobs);
         pool.CancelAll(timers: true);
         Assert.True(pool.WaitIdle(Patience));
         Drain(pool);
         long before = GC.GetTotalMemory(forceFullCollection: true);
 
         var clock = Stopwatch.StartNew();
-        Round round = Load(pool, 4, duration, seed: 2);
+        Round round = Load(pool, 4, duration, seed + 1, returnJobs);
         clock.Stop();
 
         pool.CancelAll(timers: true);
@@ -182,10 +221,12 @@ public class SoakTests(SoakReport report) : IClassFixture<SoakReport>
         // Flat: the id table, queue segments and deques keep what the largest backlog needed, whatever the job count.
         // Run alone, 8 s of load (81,000 jobs) left 0.3 MB more than the warm-up; 8 MB would be 100 bytes a job.
         bool flat = after - before < 8L << 20;
-        report.Add("1", "4 threads, 3 workers", $"{clock.Elapsed.TotalSeconds:0.0} s", $"{round.Operations:N0}", $"{submitted:N0}",
+        string mixed = returnJobs ? $"results mixed: {round.Mismatches}; " : "";
+        report.Add(key, label, $"{clock.Elapsed.TotalSeconds:0.0} s", $"{round.Operations:N0}", $"{submitted:N0}",
             $"{pool.DoneCount:N0} / {pool.FailedCount:N0} / {pool.CancelledCount:N0}", $"{before / 1024:N0} KiB -> {after / 1024:N0} KiB",
-            $"conserved: {conserved}; memory flat: {flat}; workers and timer thread ended: {stopped}");
+            $"conserved: {conserved}; {mixed}memory flat: {flat}; workers and timer thread ended: {stopped}");
         Assert.True(conserved, $"submitted {submitted}, done {pool.DoneCount}, failed {pool.FailedCount}, cancelled {pool.CancelledCount}");
+        Assert.Equal(0, round.Mismatches);
         Assert.True(flat, $"managed memory grew from {before} to {after}");
         Assert.True(stopped, "a worker or the timer thread did not end");
     }
