@@ -138,7 +138,7 @@ internal sealed class KeptJobs
             // The submitter only stores to the job it takes, but those stores wait behind the submission's locked
             // instructions for lines that, in a stream deeper than the caches, come from memory or another core: ask
             // for the lines of a job a few submissions ahead (as Pool.TakeSpare does).
-            Prefetch(jobs[next + PrefetchDistance]!);
+            PoolJob.PrefetchLines(jobs[next + PrefetchDistance]!, LastByte);
         }
 
         return job;
@@ -168,7 +168,7 @@ internal sealed class KeptJobs
             local.Taking = null;
         }
 
-        // Acquire: pairs with the release of the enqueue in Keep, so that the jobs' cleared fields are seen.
+        // Acquire: pairs with the release of the enqueue in HandOver, so that the jobs' cleared fields are seen.
         if (!_full.TryDequeue(out PoolJob?[]? jobs))
         {
             return null;
@@ -179,7 +179,7 @@ internal sealed class KeptJobs
         {
             for (int i = 0; i < PrefetchDistance; i++)
             {
-                Prefetch(jobs[i]!);
+                PoolJob.PrefetchLines(jobs[i]!, LastByte);
             }
         }
 
@@ -189,13 +189,9 @@ internal sealed class KeptJobs
     /// <summary>How many jobs ahead of the one taken <see cref="Take"/> prefetches.</summary>
     private const int PrefetchDistance = 6;
 
-    /// <summary>Prefetches the first 64 bytes of a job object, its header included (a hint: it never faults).</summary>
-    private static unsafe void Prefetch(PoolJob job)
-    {
-        byte* p = (byte*)Unsafe.As<PoolJob, nint>(ref job);
-        Sse.Prefetch0(p - 8);
-        Sse.Prefetch0(p + 55);
-    }
+    /// <summary>The last byte prefetched, from a job's first field: a 64-byte job (a function with an argument and a
+    /// result of a word each) spans its header at -8 to +55.</summary>
+    private const int LastByte = 55;
 
     /// <summary>Keeps a cleared job; false (the job is left to the garbage collector) when every shared array is
     /// full.</summary>

@@ -532,6 +532,7 @@ public sealed partial class Pool : IDisposable
         }
 
         // Not kept once the pool is stopping: it will take no more jobs (and its kept ones are let go, see DropSpares).
+        // A look, paired with nothing: a job kept while the pool stops stays in its store until the pool is collected.
         if (_kept is not null && Volatile.Read(ref _stopping) == 0)
         {
             job.KeepIn(this);
@@ -714,7 +715,7 @@ public sealed partial class Pool : IDisposable
             // worker that ended it, and the submission's locked instructions would otherwise wait for that trip every
             // time (the stores to a reused job queue behind them). A read prefetch, since .NET has none for write;
             // it halved the time per job of a stream of reused jobs (papers/pool.md section 3).
-            PrefetchJob(jobs[next + SparePrefetchDistance]);
+            PoolJob.PrefetchLines(jobs[next + SparePrefetchDistance], 39); // a 48-byte object: p - 8 (its header) to p + 39
         }
 
         return jobs[next];
@@ -722,15 +723,6 @@ public sealed partial class Pool : IDisposable
 
     /// <summary>How many reused jobs ahead of the one taken <see cref="TakeSpare"/> prefetches.</summary>
     private const int SparePrefetchDistance = 6;
-
-    /// <summary>Prefetches the lines of a job object (a hint: if the collector moves the object in between, it fetches
-    /// lines nobody needs, and a prefetch never faults).</summary>
-    private static unsafe void PrefetchJob(ActionJob job)
-    {
-        byte* p = (byte*)Unsafe.As<ActionJob, nint>(ref job);
-        Sse.Prefetch0(p);
-        Sse.Prefetch0(p + 39); // a 48-byte object spans p - 8 (its header) to p + 39, which may be in the next line
-    }
 
     /// <summary>Keeps an ended job for reuse. Only a job that nothing outside the pool can see comes here, after the
     /// worker that ran it has counted it: the id table may still point at it under its old id, which is harmless
@@ -784,7 +776,7 @@ public sealed partial class Pool : IDisposable
         {
         }
 
-        if (Volatile.Read(ref _kept) is { } kept)
+        if (_kept is { } kept)
         {
             foreach (KeptJobs? jobs in kept)
             {

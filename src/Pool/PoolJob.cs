@@ -1,4 +1,6 @@
 using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using System.Threading;
 
 namespace FastThreadPool;
@@ -326,7 +328,7 @@ public abstract class PoolJob
     /// the job has not ended done or failed, or was returned already.</summary>
     internal bool TryMarkReturned()
     {
-        long word = Volatile.Read(ref _word);
+        long word = Volatile.Read(ref _word); // a look: the CAS below decides
         long state = word & StateMask;
         return state is DoneState or FailedState
             && Interlocked.CompareExchange(ref _word, (word & ~StateMask) | ReturnedState, word) == word;
@@ -338,12 +340,22 @@ public abstract class PoolJob
     {
     }
 
-    /// <summary>Lets go of the parts every job type has (the done callback, the exception, the wait stamp) before a
-    /// returned job is kept.</summary>
-    private protected void ClearCommon()
+    /// <summary>Clears a returned job before it is kept: what its type holds of the user's
+    /// (<see cref="ClearForReuse"/>), and the done callback, exception and reporting pool.</summary>
+    private protected void ClearToKeep()
     {
+        ClearForReuse();
         _extra = null;
-        QueuedAt = 0;
+    }
+
+    /// <summary>Prefetches a job object's lines, from <c>p</c> (its first field) to <c>p + lastByte</c> (a hint: if
+    /// the collector moves the object in between, it fetches lines nobody needs, and a prefetch never faults). The
+    /// header, at <c>p - 8</c>, is left out: reuse never writes it.</summary>
+    internal static unsafe void PrefetchLines(PoolJob job, int lastByte)
+    {
+        byte* p = (byte*)Unsafe.As<PoolJob, nint>(ref job);
+        Sse.Prefetch0(p);
+        Sse.Prefetch0(p + lastByte);
     }
 
     /// <summary>Runs the job on the current (worker) thread and records how it ended.</summary>
@@ -431,8 +443,7 @@ internal sealed class ActionJob(Action? action, Action<PoolJob>? done) : PoolJob
             return; // that pool's Submit(Action) reuses the jobs its workers end, not these
         }
 
-        _action = null;
-        ClearCommon();
+        ClearToKeep();
         pool.Keep(this);
     }
 
@@ -470,9 +481,7 @@ internal sealed class ActionJob<TArg>(Action<TArg> action, TArg arg, Action<Pool
             return; // as ActionJob.KeepIn
         }
 
-        _action = null;
-        _arg = default!;
-        ClearCommon();
+        ClearToKeep();
         pool.Keep(this);
     }
 
@@ -493,11 +502,16 @@ internal sealed class FuncJob<TResult>(Func<TResult> func, Action<PoolJob>? done
     /// <summary>Prepares a returned job for reuse (see <see cref="Pool.Return(PoolJob)"/>); its id is assigned next.</summary>
     internal void Reuse(Func<TResult> func) => _func = func;
 
-    internal override void KeepIn(Pool pool)
+    internal override void ClearForReuse()
     {
         _func = null;
         _value = default!;
-        ClearCommon();
+        QueuedAt = 0;
+    }
+
+    internal override void KeepIn(Pool pool)
+    {
+        ClearToKeep();
         pool.Keep(this);
     }
 
@@ -523,12 +537,17 @@ internal sealed class FuncJob<TArg, TResult>(Func<TArg, TResult> func, TArg arg,
         _arg = arg;
     }
 
-    internal override void KeepIn(Pool pool)
+    internal override void ClearForReuse()
     {
         _func = null;
         _arg = default!;
         _value = default!;
-        ClearCommon();
+        QueuedAt = 0;
+    }
+
+    internal override void KeepIn(Pool pool)
+    {
+        ClearToKeep();
         pool.Keep(this);
     }
 
