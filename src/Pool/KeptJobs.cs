@@ -13,6 +13,8 @@ internal static class JobKind
 {
     private static int s_count;
 
+    // Atomic for uniqueness only: each type's static initializer takes one number, once; no ordering is paired with it
+    // (the number is read back from that type's static readonly field, which the runtime publishes).
     internal static int Next() => Interlocked.Increment(ref s_count) - 1;
 }
 
