@@ -39,6 +39,11 @@ namespace FastThreadPool.Primitives;
 /// <para>Progress: producers are lock-free among themselves within a segment; as in <c>ConcurrentQueue</c>, a
 /// consumer may wait for a producer that holds the next ticket and has not yet written it, and producers that
 /// overflow a segment wait for the one producer that links the next segment.</para>
+/// <para>Standing back: a consumer that has caught up with a producer (its slot, the first of a group of four, is
+/// published, the group's last is not) polls the group's last slot up to four times, a pause between reads, so that the
+/// producer fills the group before the consumer reads it, rather than the two passing one cache line back and forth
+/// for every item. A wait that nobody answers switches the waits off for the next 4,096 dequeues of the segment's
+/// current life, so a lone item or one thread's enqueue-dequeue pairs rarely pay for one.</para>
 /// </remarks>
 public sealed class UnboundedMpmcQueue<T> : IMpmcQueue<T>
 {
@@ -125,6 +130,10 @@ public sealed class UnboundedMpmcQueue<T> : IMpmcQueue<T>
     /// <summary>Segments allocated since construction (the first one included); for tests and diagnostics.</summary>
     internal long SegmentsAllocated => _queue.SegmentsAllocated;
 
+    /// <summary>The head segment's quiet note: the dequeue word before which its consumers do not stand back (a
+    /// diagnostic for tests).</summary>
+    internal long HeadQuietUntil => _queue.HeadQuietUntil;
+
     /// <summary>
     /// A cheap look for pollers: false when the next slot at the head holds nothing published. Unlike
     /// <see cref="IsEmpty"/> and <see cref="TryDequeue(out T)"/> it never reads the enqueue index, whose cache line the
@@ -182,6 +191,12 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
     internal const int Full = 1;
     internal const int Skip = 2;
 
+    // Standing back (see StandBack): the group a consumer waits to see filled, how many times it polls, and how many
+    // tickets a wait that ends unanswered keeps consumers from waiting again.
+    internal const int Group = 4;
+    internal const int StandBackPolls = 4;
+    internal const int QuietTickets = 4096;
+
     internal struct Slot
     {
         public T Item;
@@ -223,6 +238,8 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
     }
 
     public readonly long SegmentsAllocated => Volatile.Read(ref Unsafe.AsRef(in _segmentsAllocated));
+
+    public readonly long HeadQuietUntil => Volatile.Read(ref Volatile.Read(ref Unsafe.AsRef(in _head)).Words.HeadNote);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Life(long word) => (uint)((ulong)word >> 32);
@@ -510,8 +527,26 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
         if (!THooks.Faults.Has(Fault.ReadItemAfterClaim) && Volatile.Read(ref _head) == seg && h < _size)
         {
             ref Slot slot = ref seg.Slots[h];
-            if (Volatile.Read(ref slot.State) == Mark(Life(word), Full))
+            int full = Mark(Life(word), Full);
+            if (Volatile.Read(ref slot.State) == full)
             {
+                // Caught up with a producer: at a group's first slot, with no quiet note in force and the group's last
+                // slot not yet published, stand back until the producer has filled the group (see StandBack). A
+                // consumer in step with a producer comes to a group's first slot, and the later slots of a group it
+                // waited for are published. The wait only delays the reads below; it decides nothing.
+                if ((h & (Group - 1)) == 0 && word >= seg.Words.HeadNote && h + (Group - 1) < _size)
+                {
+                    ref int lastState = ref seg.Slots[h + (Group - 1)].State;
+                    if (Volatile.Read(ref lastState) != full)
+                    {
+                        StandBack(ref lastState, full, ref seg.Words.HeadNote, word);
+                        if (THooks.Faults.Has(Fault.StandBackRereadsWord))
+                        {
+                            word = Volatile.Read(ref seg.Words.Head);
+                        }
+                    }
+                }
+
                 THooks.Interleave();
                 T value = slot.Item;
                 if (Interlocked.CompareExchange(ref seg.Words.Head, word + 1, word) == word)
@@ -524,6 +559,36 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
 
         item = default;
         return false;
+    }
+
+    /// <summary>
+    /// The consumer's wait when it has caught up with a producer: its slot, the first of a group of <see cref="Group"/>,
+    /// is published, but the group's last slot is not. It polls that slot, a pause at a time, until it is published, at most
+    /// <see cref="StandBackPolls"/> times. A wait that ends unanswered (a producer that stopped, or one thread's own
+    /// enqueue-dequeue pairs) writes <paramref name="quietUntil"/>: no consumer of this segment stands back again for
+    /// the next <see cref="QuietTickets"/> tickets of its life (a later life's words are greater, so a recycled
+    /// segment starts without the note).
+    /// </summary>
+    /// <remarks>Why: four 16-byte slots (an item of one reference or one <c>long</c>, and its state) fill 64 bytes, a
+    /// cache line. A consumer that takes each item as soon as it is published pulls the line the producer is writing
+    /// once per item, and the producer pulls it back for the next one: the pair falls into a regime of one line
+    /// transfer per item in each direction. Standing back until the group is full lets the producer run a group ahead,
+    /// so a line moves about once per group (a group may straddle two lines: the array's elements need not start at a
+    /// line boundary; <c>papers/mpmc-queues.md</c> §3 and §5). The note is a plain read and write on the consumers' own
+    /// line: a hint, which no consumer needs to see at once.</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void StandBack(ref int lastState, int full, ref long quietUntil, long word)
+    {
+        for (int i = 0; i < StandBackPolls; i++)
+        {
+            Thread.SpinWait(1);
+            if (Volatile.Read(ref lastState) == full)
+            {
+                return;
+            }
+        }
+
+        quietUntil = word + QuietTickets;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

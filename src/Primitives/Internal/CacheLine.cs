@@ -27,6 +27,10 @@ internal struct PaddedHeadAndTail
 
     /// <summary>Producer index (enqueue side).</summary>
     [FieldOffset(2 * CacheLine.Size)] public long Tail;
+
+    /// <summary>Beside <see cref="Head"/>, on the consumers' line: a note consumers keep for themselves (the unbounded
+    /// queue's <c>QuietUntil</c>: the dequeue word before which a consumer does not stand back).</summary>
+    [FieldOffset((1 * CacheLine.Size) + sizeof(long))] public long HeadNote;
 }
 
 /// <summary>

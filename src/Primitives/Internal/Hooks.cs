@@ -99,6 +99,11 @@ internal enum Fault
     /// <summary>Pool steering: a worker above the limit rests for as long as the lease holds instead of for one short
     /// rest that ends in a look for work, so while the lease holds a job that needs that worker waits for the lease.</summary>
     RestWhileLeaseHolds = 1 << 21,
+
+    /// <summary>Unbounded queue: a consumer that stood back reads the dequeue word again before its claim (to claim
+    /// against the newest word), keeping the slot it looked at before the wait, so it can claim a later ticket with the
+    /// item of one that another consumer took meanwhile.</summary>
+    StandBackRereadsWord = 1 << 22,
 }
 
 /// <summary>

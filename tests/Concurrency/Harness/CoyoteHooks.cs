@@ -66,3 +66,11 @@ internal readonly struct MarkWithoutLifeHooks : IHooks
 
     public static void Interleave() => SchedulingPoint.Interleave();
 }
+
+/// <summary>Coyote hooks with <see cref="Fault.StandBackRereadsWord"/> switched on.</summary>
+internal readonly struct StandBackRereadsWordHooks : IHooks
+{
+    public static Fault Faults => Fault.StandBackRereadsWord;
+
+    public static void Interleave() => SchedulingPoint.Interleave();
+}

@@ -49,6 +49,27 @@ public class UnboundedQueueTests
             () => QueueScenarios.ProducersConsumers(new HookedUnboundedValueQueue<MarkWithoutLifeHooks>(2), producers: 1, perProducer: 5, consumers: 2, consumerAttempts: 3),
             "twice|order");
 
+    // Segments of four slots, so that a consumer stands back (its slot the first of a group of four, the group's last
+    // slot not yet published), over two lives of each segment: the wait, and the quiet note it leaves when nobody
+    // answers it, must not change what is taken.
+    [Fact]
+    public void StandingBackAcrossLives() =>
+        Scenario.AssertNoBug(nameof(StandingBackAcrossLives),
+            () => QueueScenarios.ProducersConsumers(new HookedUnboundedQueue<CoyoteHooks>(4), producers: 1, perProducer: 9, consumers: 2, consumerAttempts: 5));
+
+    [Fact]
+    public void StandingBackBesideTwoProducers() =>
+        Scenario.AssertNoBug(nameof(StandingBackBesideTwoProducers),
+            () => QueueScenarios.ProducersConsumers(new HookedUnboundedValueQueue<CoyoteHooks>(4), producers: 2, perProducer: 4, consumers: 2, consumerAttempts: 4));
+
+    // The broken variant, which only a consumer that stood back runs: after the wait it claims against the dequeue word
+    // read again, with the item it read for the ticket it looked at first, which the other consumer may have taken.
+    [Fact]
+    public void FindsStandBackRereadingWord() =>
+        Scenario.AssertFindsBug(nameof(FindsStandBackRereadingWord),
+            () => QueueScenarios.ProducersConsumers(new HookedUnboundedQueue<StandBackRereadsWordHooks>(4), producers: 1, perProducer: 6, consumers: 2, consumerAttempts: 4),
+            "twice|order");
+
     [Fact]
     public void NoFalseEmpty() =>
         Scenario.AssertNoBug(nameof(NoFalseEmpty), () => QueueScenarios.NoFalseEmpty(new HookedUnboundedQueue<CoyoteHooks>(2)));

@@ -101,6 +101,101 @@ public class QueueSpecificTests
         Assert.True(grown <= 100_000 / 7 / 16 + 3, $"allocated {grown} segments");
     }
 
+    // Standing back (the consumer waits for a producer to fill the rest of its group of four): a wait that nobody
+    // answers leaves a note that keeps the next 4,096 tickets of the segment's life from waiting, so a lone item, or
+    // one thread's enqueue-dequeue pairs, pay for one unanswered wait per 4,096 dequeues at most.
+    [Fact]
+    public void UnboundedStandsBackOnceForALoneProducer()
+    {
+        var q = new UnboundedMpmcQueue<long>(segmentSize: 1 << 16);
+        Assert.Equal(0, q.HeadQuietUntil);
+
+        // Ticket 0 of the first segment's first life (0; the word is life << 32 | ticket): the group's last slot (3)
+        // is not published, nobody publishes it, the wait ends unanswered and leaves the note.
+        q.Enqueue(1);
+        Assert.True(q.TryDequeue(out long item));
+        Assert.Equal(1, item);
+        long firstNote = 4096;
+        Assert.Equal(firstNote, q.HeadQuietUntil);
+
+        // The pairs that follow, up to the note, leave it alone (none of them waits).
+        for (long i = 1; i < 4096; i++)
+        {
+            q.Enqueue(i);
+            Assert.True(q.TryDequeue(out item));
+            Assert.Equal(i, item);
+            Assert.Equal(firstNote, q.HeadQuietUntil);
+        }
+
+        // Ticket 4096 starts a group again, past the note: one wait, and a note for the next 4,096.
+        q.Enqueue(4096);
+        Assert.True(q.TryDequeue(out item));
+        Assert.Equal(4096, item);
+        Assert.Equal(4096 + 4096, q.HeadQuietUntil);
+
+        // A group whose last slot is published before the consumer comes: nothing to wait for, and no note.
+        var filled = new UnboundedMpmcQueue<long>(segmentSize: 1 << 16);
+        for (long i = 0; i < 8; i++)
+        {
+            filled.Enqueue(i);
+        }
+
+        for (long i = 0; i < 8; i++)
+        {
+            Assert.True(filled.TryDequeue(out item));
+            Assert.Equal(i, item);
+        }
+
+        Assert.Equal(0, filled.HeadQuietUntil);
+    }
+
+    // The note belongs to a segment's life: the dequeue words of the next life are greater, so a recycled segment
+    // stands back again at its first unanswered wait.
+    [Fact]
+    public void UnboundedQuietNoteEndsWithTheSegmentsLife()
+    {
+        var q = new UnboundedMpmcQueue<long>(segmentSize: 8);
+        var notes = new List<long>();
+        for (long i = 0; i < 8 * 12; i++)
+        {
+            q.Enqueue(i);
+            Assert.True(q.TryDequeue(out long item));
+            Assert.Equal(i, item);
+            if (i % 8 == 4)
+            {
+                notes.Add(q.HeadQuietUntil);
+            }
+        }
+
+        // Two segments take turns (one in use, one spare), so every second note is the same segment's, one life on.
+        // A linked segment's ticket 0 is taken by the slow path (the one that moves the head), which does not stand
+        // back, so its first wait comes at ticket 4; the first segment's came at ticket 0.
+        Assert.Equal(2, q.SegmentsAllocated);
+        for (int k = 0; k < notes.Count; k++)
+        {
+            Assert.Equal(k == 0 ? 4096 : 4100, notes[k] & 0xFFFF_FFFFL);
+            if (k >= 2)
+            {
+                Assert.Equal((notes[k - 2] >> 32) + 1, notes[k] >> 32);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void UnboundedSegmentsSmallerThanAGroupNeverStandBack(int segmentSize)
+    {
+        var q = new UnboundedMpmcQueue<long>(segmentSize);
+        for (long i = 0; i < 100; i++)
+        {
+            q.Enqueue(i);
+            Assert.True(q.TryDequeue(out long item));
+            Assert.Equal(i, item);
+            Assert.Equal(0, q.HeadQuietUntil);
+        }
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData((1 << 20) + 1)]
