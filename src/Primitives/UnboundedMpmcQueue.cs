@@ -239,6 +239,7 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
 
     public readonly long SegmentsAllocated => Volatile.Read(ref Unsafe.AsRef(in _segmentsAllocated));
 
+    // A diagnostic for tests: the reads order nothing.
     public readonly long HeadQuietUntil => Volatile.Read(ref Volatile.Read(ref Unsafe.AsRef(in _head)).Words.HeadNote);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -536,6 +537,8 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
                 // waited for are published. The wait only delays the reads below; it decides nothing.
                 if ((h & (Group - 1)) == 0 && word >= seg.Words.HeadNote && h + (Group - 1) < _size)
                 {
+                    // Volatile only so that the read is made here and now: it orders nothing (the item read below relies
+                    // on the acquire read of this slot's own state above).
                     ref int lastState = ref seg.Slots[h + (Group - 1)].State;
                     if (Volatile.Read(ref lastState) != full)
                     {
@@ -582,6 +585,8 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
         for (int i = 0; i < StandBackPolls; i++)
         {
             Thread.SpinWait(1);
+
+            // Volatile so that each poll reads memory again; it orders nothing (see the caller).
             if (Volatile.Read(ref lastState) == full)
             {
                 return;
