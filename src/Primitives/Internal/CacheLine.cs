@@ -49,4 +49,8 @@ internal struct PaddedRingIndices
 
     /// <summary>A value <see cref="Head"/> had (never more than it has now), kept by producers.</summary>
     [FieldOffset((2 * CacheLine.Size) + sizeof(long))] public long HeadSeen;
+
+    /// <summary>Beside <see cref="Head"/>, on the consumers' line: the position before which a consumer does not stand
+    /// back (the ring's quiet note).</summary>
+    [FieldOffset((1 * CacheLine.Size) + sizeof(long))] public long HeadNote;
 }

@@ -49,6 +49,33 @@ public class BoundedQueueTests
     public void ValueItemsNoFalseEmpty() =>
         Scenario.AssertNoBug(nameof(ValueItemsNoFalseEmpty), () => QueueScenarios.NoFalseEmpty(new HookedBoundedValueQueue<CoyoteHooks>(4)));
 
+    // Capacity 4, so that a consumer stands back (its position the first of a group of four, the group's last not yet
+    // published), over laps of the ring and across the wrap-around of the positions: the wait, and the quiet note it
+    // leaves when nobody answers it, must not change what is taken.
+    [Fact]
+    public void StandingBackOverLaps() =>
+        Scenario.AssertNoBug(nameof(StandingBackOverLaps),
+            () => QueueScenarios.ProducersConsumers(new HookedBoundedQueue<CoyoteHooks>(4), producers: 1, perProducer: 9, consumers: 2, consumerAttempts: 5));
+
+    [Fact]
+    public void ValueItemsStandingBackBesideTwoProducers() =>
+        Scenario.AssertNoBug(nameof(ValueItemsStandingBackBesideTwoProducers),
+            () => QueueScenarios.ProducersConsumers(new HookedBoundedValueQueue<CoyoteHooks>(4), producers: 2, perProducer: 4, consumers: 2, consumerAttempts: 4));
+
+    [Fact]
+    public void ValueItemsStandingBackAcrossWrapAround() =>
+        Scenario.AssertNoBug(nameof(ValueItemsStandingBackAcrossWrapAround),
+            () => QueueScenarios.ProducersConsumers(new HookedBoundedValueQueue<CoyoteHooks>(4, startIndex: long.MaxValue - 5), producers: 1, perProducer: 8, consumers: 2, consumerAttempts: 5));
+
+    // The broken variant, which only a consumer that stood back runs: after the wait it claims the head read again with
+    // the slot of the position it looked at first, which the other consumer may have taken (and, with references,
+    // cleared).
+    [Fact]
+    public void FindsStandBackRereadingHead() =>
+        Scenario.AssertFindsBug(nameof(FindsStandBackRereadingHead),
+            () => QueueScenarios.ProducersConsumers(new HookedBoundedQueue<StandBackRereadsWordHooks>(4), producers: 1, perProducer: 6, consumers: 2, consumerAttempts: 4),
+            "twice|order|null");
+
     [Fact]
     public void FindsValueItemsPublishBeforeWrite() =>
         Scenario.AssertFindsBug(nameof(FindsValueItemsPublishBeforeWrite),

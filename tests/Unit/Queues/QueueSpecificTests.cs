@@ -181,6 +181,50 @@ public class QueueSpecificTests
         }
     }
 
+    // The bounded ring stands back as the unbounded queue does; its note is a position, counted across laps and across
+    // the wrap-around of the 64-bit positions.
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(long.MaxValue - 2)]
+    public void BoundedStandsBackOnceForALoneProducer(long start)
+    {
+        var ring = new BoundedRing<long, NoHooks>(1024, start);
+        Assert.Equal(start, ring.HeadQuietUntil);
+
+        // The first group starts at the first multiple of four from start on (after the wrap-around for the second case).
+        long firstGroup = unchecked((start + 3) & ~3L);
+        long pos = start;
+        long note = start;
+        for (int i = 0; i < 5000; i++, pos = unchecked(pos + 1))
+        {
+            Assert.True(ring.TryEnqueue(i));
+            Assert.True(ring.TryDequeue(out long item));
+            Assert.Equal(i, item);
+            if ((pos & 3) == 0 && unchecked(pos - note) >= 0)
+            {
+                // A group's first position, past the note: an unanswered wait, and the note 4,096 positions on.
+                note = unchecked(pos + 4096);
+            }
+
+            Assert.Equal(note, ring.HeadQuietUntil);
+        }
+
+        Assert.Equal(unchecked(firstGroup + 4096 + 4096), note);
+    }
+
+    [Fact]
+    public void BoundedRingOfTwoNeverStandsBack()
+    {
+        var q = new BoundedMpmcQueue<long>(2);
+        for (long i = 0; i < 100; i++)
+        {
+            Assert.True(q.TryEnqueue(i));
+            Assert.True(q.TryDequeue(out long item));
+            Assert.Equal(i, item);
+            Assert.Equal(0, q.HeadQuietUntil);
+        }
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(3)]
