@@ -318,11 +318,11 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
             // Caught up with a producer: at a group's first position, with no quiet note in force and the group's last
             // position not yet published, stand back until the producer has filled the group (as in the unbounded
             // queue; see StandBack). The wait only delays the reads of the claim; it decides nothing.
-            if ((pos & (Group - 1)) == 0 && unchecked(pos - _indices.HeadNote) >= 0 && _slots.Length >= Group)
+            if ((pos & (StandingBack.Group - 1)) == 0 && unchecked(pos - _indices.HeadNote) >= 0 && _slots.Length >= StandingBack.Group)
             {
                 // Volatile only so that the read is made here and now: it orders nothing (the claim relies on the
                 // acquire read of this position's own sequence above).
-                if (Volatile.Read(ref _slots[Index(unchecked(pos + (Group - 1)))].Sequence) != unchecked(pos + Group))
+                if (Volatile.Read(ref _slots[Index(unchecked(pos + (StandingBack.Group - 1)))].Sequence) != unchecked(pos + StandingBack.Group))
                 {
                     return ClaimAfterStandBack(pos, out item) || TryDequeueSlow(out item);
                 }
@@ -337,18 +337,12 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
         return TryDequeueSlow(out item);
     }
 
-    // Standing back: the group a consumer waits to see filled, how many times it polls, and for how many positions a
-    // wait that ends unanswered keeps consumers from waiting again.
-    internal const int Group = 4;
-    internal const int StandBackPolls = 4;
-    internal const int QuietPositions = 4096;
-
     /// <summary>The fast path's claim after a stand-back, out of line: with the wait's call inside the fast path, the
     /// slot reference lived across it on the stack, and one thread's enqueue-dequeue pairs took a fifth longer.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool ClaimAfterStandBack(long pos, [MaybeNullWhen(false)] out T item)
     {
-        StandBack(ref _slots[Index(unchecked(pos + (Group - 1)))].Sequence, unchecked(pos + Group), ref _indices.HeadNote, pos);
+        StandBack(ref _slots[Index(unchecked(pos + (StandingBack.Group - 1)))].Sequence, unchecked(pos + StandingBack.Group), ref _indices.HeadNote, pos);
         ref Slot slot = ref _slots[Index(pos)];
         if (THooks.Faults.Has(Fault.StandBackRereadsWord))
         {
@@ -361,27 +355,18 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
 
     /// <summary>
     /// The consumer's wait when it has caught up with a producer, as in the unbounded queue: its position, the first of
-    /// a group of <see cref="Group"/>, is published, the group's last is not. It polls the last one's sequence, a pause
-    /// at a time, until it shows the position published, at most <see cref="StandBackPolls"/> times. A wait that ends
-    /// unanswered (a producer that stopped, or one thread's own enqueue-dequeue pairs) writes
-    /// <paramref name="quietUntil"/>: no consumer stands back again for the next <see cref="QuietPositions"/>
-    /// positions. The note is a plain read and write on the consumers' own line: a hint.
+    /// a group of <see cref="StandingBack.Group"/>, is published, the group's last is not (see
+    /// <see cref="StandingBack"/>). A wait that ends unanswered (a producer that stopped, or one thread's own
+    /// enqueue-dequeue pairs) writes <paramref name="quietUntil"/>: no consumer stands back again for the next
+    /// <see cref="StandingBack.Quiet"/> positions. The note is a plain read and write on the consumers' own line: a hint.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void StandBack(ref long lastSequence, long lastPublished, ref long quietUntil, long pos)
     {
-        for (int i = 0; i < StandBackPolls; i++)
+        if (!StandingBack.Until(ref lastSequence, lastPublished))
         {
-            Thread.SpinWait(1);
-
-            // Volatile so that each poll reads memory again; it orders nothing (see the caller).
-            if (Volatile.Read(ref lastSequence) == lastPublished)
-            {
-                return;
-            }
+            quietUntil = unchecked(pos + StandingBack.Quiet);
         }
-
-        quietUntil = unchecked(pos + QuietPositions);
     }
 
     /// <summary>Claims position <paramref name="pos"/>, whose slot was seen published, and takes its item: false if

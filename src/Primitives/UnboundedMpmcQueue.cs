@@ -191,12 +191,6 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
     internal const int Full = 1;
     internal const int Skip = 2;
 
-    // Standing back (see StandBack): the group a consumer waits to see filled, how many times it polls, and how many
-    // tickets a wait that ends unanswered keeps consumers from waiting again.
-    internal const int Group = 4;
-    internal const int StandBackPolls = 4;
-    internal const int QuietTickets = 4096;
-
     internal struct Slot
     {
         public T Item;
@@ -535,11 +529,11 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
                 // slot not yet published, stand back until the producer has filled the group (see StandBack). A
                 // consumer in step with a producer comes to a group's first slot, and the later slots of a group it
                 // waited for are published. The wait only delays the reads below; it decides nothing.
-                if ((h & (Group - 1)) == 0 && word >= seg.Words.HeadNote && h + (Group - 1) < _size)
+                if ((h & (StandingBack.Group - 1)) == 0 && word >= seg.Words.HeadNote && h + (StandingBack.Group - 1) < _size)
                 {
                     // Volatile only so that the read is made here and now: it orders nothing (the item read below relies
                     // on the acquire read of this slot's own state above).
-                    ref int lastState = ref seg.Slots[h + (Group - 1)].State;
+                    ref int lastState = ref seg.Slots[h + (StandingBack.Group - 1)].State;
                     if (Volatile.Read(ref lastState) != full)
                     {
                         StandBack(ref lastState, full, ref seg.Words.HeadNote, word);
@@ -565,35 +559,26 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
     }
 
     /// <summary>
-    /// The consumer's wait when it has caught up with a producer: its slot, the first of a group of <see cref="Group"/>,
-    /// is published, but the group's last slot is not. It polls that slot, a pause at a time, until it is published, at most
-    /// <see cref="StandBackPolls"/> times. A wait that ends unanswered (a producer that stopped, or one thread's own
-    /// enqueue-dequeue pairs) writes <paramref name="quietUntil"/>: no consumer of this segment stands back again for
-    /// the next <see cref="QuietTickets"/> tickets of its life (a later life's words are greater, so a recycled
-    /// segment starts without the note).
+    /// The consumer's wait when it has caught up with a producer: its slot, the first of a group of
+    /// <see cref="StandingBack.Group"/>, is published, but the group's last slot is not (see <see cref="StandingBack"/>).
+    /// A wait that ends unanswered (a producer that stopped, or one thread's own enqueue-dequeue pairs) writes
+    /// <paramref name="quietUntil"/>: no consumer of this segment stands back again for the next
+    /// <see cref="StandingBack.Quiet"/> tickets of its life (a later life's words are greater, so a recycled segment
+    /// starts without the note). The note is a plain read and write on the consumers' own line: a hint, which no
+    /// consumer needs to see at once.
     /// </summary>
-    /// <remarks>Why: four 16-byte slots (an item of one reference or one <c>long</c>, and its state) fill 64 bytes, a
-    /// cache line. A consumer that takes each item as soon as it is published pulls the line the producer is writing
+    /// <remarks>Why: a consumer that takes each item as soon as it is published pulls the line the producer is writing
     /// once per item, and the producer pulls it back for the next one: the pair falls into a regime of one line
     /// transfer per item in each direction. Standing back until the group is full lets the producer run a group ahead,
     /// so a line moves about once per group (a group may straddle two lines: the array's elements need not start at a
-    /// line boundary; <c>papers/mpmc-queues.md</c> §3 and §5). The note is a plain read and write on the consumers' own
-    /// line: a hint, which no consumer needs to see at once.</remarks>
+    /// line boundary; <c>papers/mpmc-queues.md</c> §3 and §5).</remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void StandBack(ref int lastState, int full, ref long quietUntil, long word)
     {
-        for (int i = 0; i < StandBackPolls; i++)
+        if (!StandingBack.Until(ref lastState, full))
         {
-            Thread.SpinWait(1);
-
-            // Volatile so that each poll reads memory again; it orders nothing (see the caller).
-            if (Volatile.Read(ref lastState) == full)
-            {
-                return;
-            }
+            quietUntil = word + StandingBack.Quiet;
         }
-
-        quietUntil = word + QuietTickets;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -1,0 +1,61 @@
+using System.Runtime.CompilerServices;
+using System.Threading;
+
+namespace FastThreadPool.Primitives.Internal;
+
+/// <summary>
+/// What the queues' consumers share when they stand back from a producer they have caught up with (the fast dequeues
+/// of the unbounded queue and of the bounded ring; <c>papers/mpmc-queues.md</c> §2 and §3, "Standing back"). A
+/// consumer whose position is the first of a group of <see cref="Group"/>, published, while the group's last is not,
+/// polls the last one until it is published, at most <see cref="Polls"/> times; a wait that nobody answers keeps the
+/// queue's consumers from waiting again for the next <see cref="Quiet"/> positions. The polls only delay a consumer:
+/// they decide nothing, and the reads order nothing.
+/// </summary>
+internal static class StandingBack
+{
+    /// <summary>The positions of a group: four 16-byte slots (an item of one reference or one <c>long</c>, and its
+    /// state) fill 64 bytes, a cache line.</summary>
+    public const int Group = 4;
+
+    /// <summary>How many times a consumer polls the group's last position, a <c>Thread.SpinWait(1)</c> before each
+    /// read.</summary>
+    public const int Polls = 4;
+
+    /// <summary>For how many positions a wait that ends unanswered keeps consumers from waiting again.</summary>
+    public const int Quiet = 4096;
+
+    /// <summary>Polls <paramref name="state"/> until it reads <paramref name="published"/>: false if it did not within
+    /// <see cref="Polls"/> reads.</summary>
+    public static bool Until(ref int state, int published)
+    {
+        for (int i = 0; i < Polls; i++)
+        {
+            Thread.SpinWait(1);
+
+            // Volatile so that each poll reads memory again; it orders nothing.
+            if (Volatile.Read(ref state) == published)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>As <see cref="Until(ref int, int)"/>, for the bounded ring's 64-bit sequences.</summary>
+    public static bool Until(ref long sequence, long published)
+    {
+        for (int i = 0; i < Polls; i++)
+        {
+            Thread.SpinWait(1);
+
+            // Volatile so that each poll reads memory again; it orders nothing.
+            if (Volatile.Read(ref sequence) == published)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
