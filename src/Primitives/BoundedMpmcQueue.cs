@@ -317,7 +317,7 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
         {
             // Caught up with a producer: at a group's first position, with no quiet note in force and the group's last
             // position not yet published, stand back until the producer has filled the group (as in the unbounded
-            // queue; see StandBack). The wait only delays the reads of the claim; it decides nothing.
+            // queue; see ClaimAfterStandBack). The wait only delays the reads of the claim; it decides nothing.
             if ((pos & (StandingBack.Group - 1)) == 0 && unchecked(pos - _indices.HeadNote) >= 0 && _slots.Length >= StandingBack.Group)
             {
                 // Volatile only so that the read is made here and now: it orders nothing (the claim relies on the
@@ -337,12 +337,23 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
         return TryDequeueSlow(out item);
     }
 
-    /// <summary>The fast path's claim after a stand-back, out of line: with the wait's call inside the fast path, the
-    /// slot reference lived across it on the stack, and one thread's enqueue-dequeue pairs took a fifth longer.</summary>
+    /// <summary>
+    /// The consumer's wait when it has caught up with a producer, as in the unbounded queue, and its claim after it:
+    /// its position, the first of a group of <see cref="StandingBack.Group"/>, is published, the group's last is not
+    /// (see <see cref="StandingBack"/>). A wait that ends unanswered (a producer that stopped, or one thread's own
+    /// enqueue-dequeue pairs) writes the quiet note: no consumer stands back again for the next
+    /// <see cref="StandingBack.Quiet"/> positions. The note is a plain read and write on the consumers' own line: a hint.
+    /// Out of line, the claim included: with the wait's call inside the fast path, the slot reference lived across it on
+    /// the stack, and one thread's enqueue-dequeue pairs took a fifth longer.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool ClaimAfterStandBack(long pos, [MaybeNullWhen(false)] out T item)
     {
-        StandBack(ref _slots[Index(unchecked(pos + (StandingBack.Group - 1)))].Sequence, unchecked(pos + StandingBack.Group), ref _indices.HeadNote, pos);
+        if (!StandingBack.Until(ref _slots[Index(unchecked(pos + (StandingBack.Group - 1)))].Sequence, unchecked(pos + StandingBack.Group)))
+        {
+            _indices.HeadNote = unchecked(pos + StandingBack.Quiet);
+        }
+
         ref Slot slot = ref _slots[Index(pos)];
         if (THooks.Faults.Has(Fault.StandBackRereadsWord))
         {
@@ -351,22 +362,6 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
         }
 
         return TryClaim(ref slot, pos, out item);
-    }
-
-    /// <summary>
-    /// The consumer's wait when it has caught up with a producer, as in the unbounded queue: its position, the first of
-    /// a group of <see cref="StandingBack.Group"/>, is published, the group's last is not (see
-    /// <see cref="StandingBack"/>). A wait that ends unanswered (a producer that stopped, or one thread's own
-    /// enqueue-dequeue pairs) writes <paramref name="quietUntil"/>: no consumer stands back again for the next
-    /// <see cref="StandingBack.Quiet"/> positions. The note is a plain read and write on the consumers' own line: a hint.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void StandBack(ref long lastSequence, long lastPublished, ref long quietUntil, long pos)
-    {
-        if (!StandingBack.Until(ref lastSequence, lastPublished))
-        {
-            quietUntil = unchecked(pos + StandingBack.Quiet);
-        }
     }
 
     /// <summary>Claims position <paramref name="pos"/>, whose slot was seen published, and takes its item: false if

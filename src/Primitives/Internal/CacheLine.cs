@@ -28,8 +28,8 @@ internal struct PaddedHeadAndTail
     /// <summary>Producer index (enqueue side).</summary>
     [FieldOffset(2 * CacheLine.Size)] public long Tail;
 
-    /// <summary>Beside <see cref="Head"/>, on the consumers' line: a note consumers keep for themselves (the unbounded
-    /// queue's <c>QuietUntil</c>: the dequeue word before which a consumer does not stand back).</summary>
+    /// <summary>Beside <see cref="Head"/>, on the consumers' line: the unbounded queue's quiet note, the dequeue word
+    /// before which a consumer does not stand back.</summary>
     [FieldOffset((1 * CacheLine.Size) + sizeof(long))] public long HeadNote;
 }
 

@@ -100,9 +100,9 @@ internal enum Fault
     /// rest that ends in a look for work, so while the lease holds a job that needs that worker waits for the lease.</summary>
     RestWhileLeaseHolds = 1 << 21,
 
-    /// <summary>Unbounded queue: a consumer that stood back reads the dequeue word again before its claim (to claim
-    /// against the newest word), keeping the slot it looked at before the wait, so it can claim a later ticket with the
-    /// item of one that another consumer took meanwhile.</summary>
+    /// <summary>Both queues: a consumer that stood back reads the dequeue word (the ring's head) again before its claim
+    /// (to claim against the newest one), keeping the slot it looked at before the wait, so it can claim a later ticket
+    /// with the item of one that another consumer took meanwhile.</summary>
     StandBackRereadsWord = 1 << 22,
 }
 
