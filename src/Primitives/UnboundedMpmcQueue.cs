@@ -265,11 +265,15 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
         if (Volatile.Read(ref _tail) == seg && Ticket(observed) < _size)
         {
             // The FAA is the only read-modify-write of an enqueue. It returns the new word; our ticket is one less.
+            // Without a producer between our read and our FAA, the word is the one read plus one: the ticket and the
+            // life are the ones read, so the slot's address is known before the FAA returns and the writes need not
+            // wait for it (ticket < size, checked above, so the count cannot carry into the life). Any other word,
+            // a contended ticket of this life included, is decided by Claimed.
+            ref Slot slot = ref Unchecked.At(seg.Slots, (nint)Ticket(observed));
             long word = Interlocked.Increment(ref seg.Words.Tail);
-            long t = Ticket(word) - 1;
-            if (t < _size && Life(word) == Life(observed))
+            if (word == observed + 1)
             {
-                Publish(ref seg.Slots[t], item, Life(word));
+                Publish(ref slot, item, Life(observed));
                 return;
             }
 
@@ -521,26 +525,22 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
         // linearization point.
         if (!THooks.Faults.Has(Fault.ReadItemAfterClaim) && Volatile.Read(ref _head) == seg && h < _size)
         {
-            ref Slot slot = ref seg.Slots[h];
+            ref Slot slot = ref Unchecked.At(seg.Slots, (nint)h); // h < size = the array's length, checked above
             int full = Mark(Life(word), Full);
             if (Volatile.Read(ref slot.State) == full)
             {
                 // Caught up with a producer: at a group's first slot, with no quiet note in force and the group's last
-                // slot not yet published, stand back until the producer has filled the group (see StandBack). A
-                // consumer in step with a producer comes to a group's first slot, and the later slots of a group it
-                // waited for are published. The wait only delays the reads below; it decides nothing.
+                // slot not yet published, stand back until the producer has filled the group (see
+                // ClaimAfterStandBack). A consumer in step with a producer comes to a group's first slot, and the later
+                // slots of a group it waited for are published. The wait only delays the reads of the claim; it
+                // decides nothing.
                 if ((h & (StandingBack.Group - 1)) == 0 && word >= seg.Words.HeadNote && h + (StandingBack.Group - 1) < _size)
                 {
-                    // Volatile only so that the read is made here and now: it orders nothing (the item read below relies
-                    // on the acquire read of this slot's own state above).
-                    ref int lastState = ref seg.Slots[h + (StandingBack.Group - 1)].State;
-                    if (Volatile.Read(ref lastState) != full)
+                    // Volatile only so that the read is made here and now: it orders nothing (the claim relies on the
+                    // acquire read of this slot's own state above).
+                    if (Volatile.Read(ref Unchecked.At(seg.Slots, (nint)h + (StandingBack.Group - 1)).State) != full)
                     {
-                        StandBack(ref lastState, full, ref seg.Words.HeadNote, word);
-                        if (THooks.Faults.Has(Fault.StandBackRereadsWord))
-                        {
-                            word = Volatile.Read(ref seg.Words.Head);
-                        }
+                        return ClaimAfterStandBack(seg, word, out item);
                     }
                 }
 
@@ -559,26 +559,46 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
     }
 
     /// <summary>
-    /// The consumer's wait when it has caught up with a producer: its slot, the first of a group of
-    /// <see cref="StandingBack.Group"/>, is published, but the group's last slot is not (see <see cref="StandingBack"/>).
-    /// A wait that ends unanswered (a producer that stopped, or one thread's own enqueue-dequeue pairs) writes
-    /// <paramref name="quietUntil"/>: no consumer of this segment stands back again for the next
-    /// <see cref="StandingBack.Quiet"/> tickets of its life (a later life's words are greater, so a recycled segment
-    /// starts without the note). The note is a plain read and write on the consumers' own line: a hint, which no
-    /// consumer needs to see at once.
+    /// The consumer's wait when it has caught up with a producer, and its claim after it: its slot, the first of a group
+    /// of <see cref="StandingBack.Group"/> at dequeue word <paramref name="word"/>, is published, but the group's last
+    /// slot is not (see <see cref="StandingBack"/>). A wait that ends unanswered (a producer that stopped, or one
+    /// thread's own enqueue-dequeue pairs) writes the segment's quiet note: no consumer of this segment stands back
+    /// again for the next <see cref="StandingBack.Quiet"/> tickets of its life (a later life's words are greater, so a
+    /// recycled segment starts without the note). The note is a plain read and write on the consumers' own line: a hint,
+    /// which no consumer needs to see at once. The claim is the fast path's: the item read, then one CAS from
+    /// <paramref name="word"/>; false if another consumer claimed it first.
     /// </summary>
     /// <remarks>Why: a consumer that takes each item as soon as it is published pulls the line the producer is writing
     /// once per item, and the producer pulls it back for the next one: the pair falls into a regime of one line
     /// transfer per item in each direction. Standing back until the group is full lets the producer run a group ahead,
     /// so a line moves about once per group (a group may straddle two lines: the array's elements need not start at a
-    /// line boundary; <c>papers/mpmc-queues.md</c> §3 and §5).</remarks>
+    /// line boundary; <c>papers/mpmc-queues.md</c> §3 and §5). Out of line, the claim included, as in the bounded
+    /// ring: with the wait's call inside the fast path, the slot's address and the word lived across it on the stack,
+    /// and one thread's enqueue-dequeue pairs paid for the reloads.</remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void StandBack(ref int lastState, int full, ref long quietUntil, long word)
+    private static bool ClaimAfterStandBack(Segment seg, long word, [MaybeNullWhen(false)] out T item)
     {
-        if (!StandingBack.Until(ref lastState, full))
+        long h = Ticket(word);
+        int full = Mark(Life(word), Full);
+        if (!StandingBack.Until(ref seg.Slots[h + (StandingBack.Group - 1)].State, full))
         {
-            quietUntil = word + StandingBack.Quiet;
+            seg.Words.HeadNote = word + StandingBack.Quiet;
         }
+
+        ref Slot slot = ref seg.Slots[h];
+
+        // The fault: the claim made against the dequeue word read again, with the slot of the word read before.
+        long claim = THooks.Faults.Has(Fault.StandBackRereadsWord) ? Volatile.Read(ref seg.Words.Head) : word;
+        THooks.Interleave();
+        T value = slot.Item;
+        if (Interlocked.CompareExchange(ref seg.Words.Head, claim + 1, claim) == claim)
+        {
+            item = value;
+            return true;
+        }
+
+        item = default;
+        return false;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
