@@ -271,7 +271,7 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
             // a contended ticket of this life included, is decided by Claimed.
             ref Slot slot = ref Unchecked.At(seg.Slots, (nint)Ticket(observed));
             long word = Interlocked.Increment(ref seg.Words.Tail);
-            if (word == observed + 1)
+            if (word == observed + 1 || THooks.Faults.Has(Fault.EnqueueTrustsWordRead))
             {
                 Publish(ref slot, item, Life(observed));
                 return;

@@ -104,6 +104,11 @@ internal enum Fault
     /// (to claim against the newest one), keeping the slot it looked at before the wait, so it can claim a later ticket
     /// with the item of one that another consumer took meanwhile.</summary>
     StandBackRereadsWord = 1 << 22,
+
+    /// <summary>Unbounded queue: the fast enqueue writes the slot it addressed from the word it read before its FAA
+    /// whatever word the FAA returned, so two producers that read the same word write the same slot, and the ticket
+    /// the later one was handed is never written.</summary>
+    EnqueueTrustsWordRead = 1 << 23,
 }
 
 /// <summary>

@@ -74,3 +74,11 @@ internal readonly struct StandBackRereadsWordHooks : IHooks
 
     public static void Interleave() => SchedulingPoint.Interleave();
 }
+
+/// <summary>Coyote hooks with <see cref="Fault.EnqueueTrustsWordRead"/> switched on.</summary>
+internal readonly struct EnqueueTrustsWordReadHooks : IHooks
+{
+    public static Fault Faults => Fault.EnqueueTrustsWordRead;
+
+    public static void Interleave() => SchedulingPoint.Interleave();
+}

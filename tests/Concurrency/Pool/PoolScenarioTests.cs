@@ -45,9 +45,11 @@ public class PoolScenarioTests
     [Fact]
     public void CancelRacingTheWorker() => Scenario.AssertNoBug(nameof(CancelRacingTheWorker), () => CancelRace(Fault.None));
 
+    // Under fair prioritization (schedules 4,458 and 7,230 under the scenario's two seeds): the probabilistic strategy
+    // reaches this bug at 7,910 and 20,706, the second beyond the planted-bug bound.
     [Fact]
     public void FindsStartMissingTheRunDecision() =>
-        Scenario.AssertFindsBug(nameof(FindsStartMissingTheRunDecision), () => CancelRace(Fault.StartMissesRunDecision), "not conserved|cancelled False but ran 0");
+        Scenario.AssertFindsBug(nameof(FindsStartMissingTheRunDecision), () => CancelRace(Fault.StartMissesRunDecision), "not conserved|cancelled False but ran 0", strategy: "fair-prioritization");
 
     [Fact]
     public void FindsCancelWithoutCas() =>

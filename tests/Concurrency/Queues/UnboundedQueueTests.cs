@@ -74,6 +74,16 @@ public class UnboundedQueueTests
             () => QueueScenarios.ProducersConsumers(new HookedUnboundedQueue<StandBackRereadsWordHooks>(4), producers: 1, perProducer: 6, consumers: 2, consumerAttempts: 4),
             "twice|order|Scheduling steps bound");
 
+    // The broken variant of the fast enqueue: it writes the slot it addressed from the word it read before its FAA
+    // even when another producer's FAA came between the two, so both producers write one slot (one item overwritten)
+    // and the ticket handed to the later one is never written. It shows as that item lost or, since consumers wait for
+    // a ticket that was handed out, as every consumer waiting for it (the fair step bound).
+    [Fact]
+    public void FindsEnqueueTrustingTheWordRead() =>
+        Scenario.AssertFindsBug(nameof(FindsEnqueueTrustingTheWordRead),
+            () => QueueScenarios.ProducersConsumers(new HookedUnboundedQueue<EnqueueTrustsWordReadHooks>(4), producers: 2, perProducer: 2, consumers: 1, consumerAttempts: 3),
+            "lost|twice|Scheduling steps bound");
+
     [Fact]
     public void NoFalseEmpty() =>
         Scenario.AssertNoBug(nameof(NoFalseEmpty), () => QueueScenarios.NoFalseEmpty(new HookedUnboundedQueue<CoyoteHooks>(2)));
