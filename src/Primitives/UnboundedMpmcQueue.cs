@@ -589,6 +589,9 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
 
         // The fault: the claim made against the dequeue word read again, with the slot of the word read before.
         long claim = THooks.Faults.Has(Fault.StandBackRereadsWord) ? Volatile.Read(ref seg.Words.Head) : word;
+
+        // The fast path's claim, written out again: shared through an inlined helper, the fast path kept the helper's
+        // result as a value and tested it, three instructions more on every dequeue.
         THooks.Interleave();
         T value = slot.Item;
         if (Interlocked.CompareExchange(ref seg.Words.Head, claim + 1, claim) == claim)
