@@ -21,10 +21,11 @@ namespace FastThreadPool.Benchmarks;
 /// <item><description><c>full</c>: the same set with BenchmarkDotNet's default job (separate processes).</description></item>
 /// <item><description><c>dry</c>: every benchmark once (BenchmarkDotNet's Dry job, in-process), so they cannot rot.</description></item>
 /// <item><description><c>scaling</c>: the thread-scaling set (category "scaling"), short in-process job.</description></item>
-/// <item><description><c>interleaved [--seconds N] [--rotate]</c>: only the interleaved rounds (see <see cref="Interleaved"/>):
+/// <item><description><c>interleaved [--seconds N] [--rotate] [--only TEXT]</c>: only the interleaved rounds (see <see cref="Interleaved"/>):
 /// the headline cases in which threads hand work to each other, run round-robin for N seconds (default 120), grouped
 /// by the cache-line round trip measured before each round, in an order drawn at random each round (<c>--rotate</c>:
-/// rotated by one instead); writes <c>interleaved.md</c>, <c>.json</c> and <c>.csv</c>.
+/// rotated by one instead; <c>--only</c>: the cases whose name contains TEXT, or any of several separated by <c>|</c>);
+/// writes <c>interleaved.md</c>, <c>.json</c> and <c>.csv</c>.
 /// The headline mode runs them for 60 seconds.</description></item>
 /// <item><description><c>pool-probe [--seconds N] [--only TEXT]</c>: the <c>submit</c> case taken apart (see <see cref="PoolProbe"/>):
 /// completion counts, worker counts, the submitter alone, the floor of a shared countdown; writes <c>pool-probe.md</c>
@@ -58,7 +59,7 @@ public static class Program
         if (mode == "interleaved")
         {
             bool rotate = rest.Contains("--rotate");
-            Interleaved.Run(TimeSpan.FromSeconds(seconds is null ? 120 : double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture)), outDir, rotate);
+            Interleaved.Run(TimeSpan.FromSeconds(seconds is null ? 120 : double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture)), outDir, rotate, TakeOption(ref rest, "--only"));
             return 0;
         }
 

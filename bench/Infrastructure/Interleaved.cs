@@ -59,9 +59,11 @@ public static class Interleaved
 
     /// <summary>Runs rounds until <paramref name="duration"/> has passed, at least one (after two warm-up rounds that are
     /// not kept), and writes <c>interleaved.md</c>, <c>interleaved.json</c> (the grouped figures) and <c>interleaved.csv</c> (every
-    /// call) into <paramref name="directory"/>.</summary>
-    public static void Run(TimeSpan duration, string directory, bool rotate = false)
+    /// call) into <paramref name="directory"/>. <paramref name="only"/>: keep the cases whose name contains it, or any of
+    /// several separated by <c>|</c> (each case keeps all its rows, its baseline included).</summary>
+    public static void Run(TimeSpan duration, string directory, bool rotate = false, string? only = null)
     {
+        string[]? wanted = only?.Split('|', StringSplitOptions.RemoveEmptyEntries);
         var instances = new List<object>();
         var subjects = new List<Subject>();
         foreach (Spec spec in Specs)
@@ -81,6 +83,11 @@ public static class Interleaved
                 BenchmarkAttribute bench = m.GetCustomAttribute<BenchmarkAttribute>()!;
                 RowAttribute row = m.GetCustomAttribute<RowAttribute>()!;
                 string @case = spec.Param is { } q ? row.Case.Replace("{" + q.Name + "}", q.Value.ToString(), StringComparison.Ordinal) : row.Case;
+                if (wanted is not null && !wanted.Any(w => @case.Contains(w, StringComparison.Ordinal)))
+                {
+                    continue;
+                }
+
                 subjects.Add(new Subject
                 {
                     Instance = instance,

@@ -46,6 +46,29 @@ public class QueuePairBenchmarks
     [Benchmark(OperationsPerInvoke = Ops)]
     [Row("queue", "pair", "UnboundedMpmcQueue", Ours = true)]
     public long UnboundedMpmcQueue() => Pairs(new UnboundedOps(_unbounded));
+
+    private readonly PairFloor _floor = new();
+
+    /// <summary>The floor of any queue that makes one atomic read-modify-write per operation: each operation reads
+    /// its index, advances it with a compare-and-swap, and stores or loads the item; nothing else (not a queue: it
+    /// never checks for full or empty, so a reference row, as the semaphore suite's, whose ratio shows what is left to
+    /// gain). A dequeue cannot do without such an instruction or a store-load fence (Attiya et al., "Laws of Order",
+    /// POPL 2011), and no queue measured here makes less than one per enqueue either.</summary>
+    [Benchmark(OperationsPerInvoke = Ops)]
+    [Row("queue", "pair", "floor: a CAS and the item per operation")]
+    public long Floor() => Pairs(new PairFloorOps(_floor));
+}
+
+/// <summary>The state of <see cref="QueuePairBenchmarks.Floor"/>: two indices on lines of their own, and the items.</summary>
+public sealed class PairFloor
+{
+    internal readonly long[] Slots = new long[1024];
+    private PaddedInt64 _enqueue;
+    private PaddedInt64 _dequeue;
+
+    internal ref long EnqueueIndex => ref _enqueue.Value;
+
+    internal ref long DequeueIndex => ref _dequeue.Value;
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using System.Threading;
 using System.Threading.Channels;
 using FastThreadPool.Primitives;
 
@@ -67,4 +68,26 @@ public readonly struct BlockingCollectionOps(BlockingCollection<long> c) : IQueu
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryDequeue(out long item) => c.TryTake(out item);
+}
+
+/// <summary>The pair's floor (see <see cref="QueuePairBenchmarks.Floor"/>): one CAS and the item per operation.</summary>
+public readonly struct PairFloorOps(PairFloor f) : IQueueOps
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryEnqueue(long item)
+    {
+        long t = Volatile.Read(ref f.EnqueueIndex);
+        Interlocked.CompareExchange(ref f.EnqueueIndex, t + 1, t);
+        f.Slots[(int)t & 1023] = item;
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryDequeue(out long item)
+    {
+        long h = Volatile.Read(ref f.DequeueIndex);
+        Interlocked.CompareExchange(ref f.DequeueIndex, h + 1, h);
+        item = f.Slots[(int)h & 1023];
+        return true;
+    }
 }
