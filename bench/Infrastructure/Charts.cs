@@ -75,7 +75,9 @@ public static class Charts
             plot.Title($"{suite.Key}: speed against the BCL baseline (x, longer is faster)");
             plot.XLabel(machine);
             string file = Path.Combine(directory, $"chart-{suite.Key}.png");
-            plot.SavePng(file, 1100, 120 + (bars.Count * 26));
+            // Wide enough that the plot area keeps room for the machine line under it, whatever the longest label.
+            int width = Math.Max(1100, 700 + (7 * bars.Max(b => b.Label.Length)));
+            plot.SavePng(file, width, 120 + (bars.Count * 26));
             files.Add(file);
         }
 

@@ -65,7 +65,8 @@ public static class PaperTables
         }
 
         SummaryRow? baseline = rows.FirstOrDefault(r => r.Suite == suite && r.Case == @case && r.Baseline);
-        string ratio = baseline is null || row.NsPerOp == 0 ? "-" : (baseline.NsPerOp / row.NsPerOp).ToString("0.00", CultureInfo.InvariantCulture);
+        // No ratio where either time is not above zero (a timer's median lateness below zero: it fired early).
+        string ratio = baseline is null || row.NsPerOp <= 0 || baseline.NsPerOp <= 0 ? "-" : (baseline.NsPerOp / row.NsPerOp).ToString("0.00", CultureInfo.InvariantCulture);
 
         // Timer lateness is stored in ns; it reads better in microseconds.
         string time = @case.StartsWith("lateness", StringComparison.Ordinal)
