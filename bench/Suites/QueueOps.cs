@@ -71,6 +71,8 @@ public readonly struct BlockingCollectionOps(BlockingCollection<long> c) : IQueu
 }
 
 /// <summary>The pair's floor (see <see cref="QueuePairBenchmarks.Floor"/>): one CAS and the item per operation.</summary>
+/// <remarks>The accesses of a queue's fast path, and only those: the volatile read of the index and the CAS that
+/// advances it, as a queue makes them. Nothing pairs with them here: one thread runs the pair.</remarks>
 public readonly struct PairFloorOps(PairFloor f) : IQueueOps
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
