@@ -110,16 +110,11 @@ public static class PoolProbe
         public void Wait() => Done.Wait();
     }
 
-    // A counter written by one thread only, on its own cache lines.
+    // A counter written by one thread only, on its own cache lines: its release store pairs with the acquire read in
+    // Sum, so a waiter that sees the count sees the job's work done.
     private sealed class Stripe
     {
-#pragma warning disable CS0169, IDE0051 // padding
-        private long _p0, _p1, _p2, _p3, _p4, _p5, _p6, _p7;
-#pragma warning restore CS0169, IDE0051
-        public long Count;
-#pragma warning disable CS0169, IDE0051
-        private long _q0, _q1, _q2, _q3, _q4, _q5, _q6, _q7;
-#pragma warning restore CS0169, IDE0051
+        public PaddedInt64 Count;
     }
 
     private sealed class PerThread : IThreadPoolWorkItem
@@ -147,7 +142,7 @@ public static class PoolProbe
             long sum = 0;
             foreach (Stripe s in Volatile.Read(ref s_stripes))
             {
-                sum += Volatile.Read(ref s.Count);
+                sum += Volatile.Read(ref s.Count.Value);
             }
 
             return sum;
@@ -158,7 +153,7 @@ public static class PoolProbe
         public void Execute()
         {
             Stripe s = t_stripe ?? Register();
-            Volatile.Write(ref s.Count, s.Count + 1);
+            Volatile.Write(ref s.Count.Value, s.Count.Value + 1);
         }
 
         public void Wait()
