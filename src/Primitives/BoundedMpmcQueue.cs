@@ -44,7 +44,11 @@ namespace FastThreadPool.Primitives;
 /// published, the group's last is not) polls the group's last position up to four times, a pause between reads, so
 /// that the producer fills the group before the consumer reads it, rather than the two passing one cache line back
 /// and forth for every item. A wait that nobody answers switches the waits off for the next 4,096 positions, so a
-/// lone item or one thread's enqueue-dequeue pairs rarely pay for one. Rings of two slots never wait.</para>
+/// lone item or one thread's enqueue-dequeue pairs rarely pay for one. Rings of two slots never wait. In rings of
+/// 4,096 slots or more, a consumer whose group was filled (so a producer is at work) then waits, up to about 13
+/// microseconds, until the producer is 1,024 positions ahead of it, so that it reads lines the producer finished long
+/// before instead of the lines the producer is writing: a throughput choice, which can hold an item back by that long
+/// while a producer keeps adding to the queue (papers/mpmc-queues.md, section 2).</para>
 /// <para>The capacity is rounded up to a power of two (the ring is indexed by <c>pos &amp; mask</c>);
 /// <see cref="Capacity"/> reports the rounded value.</para>
 /// </remarks>
@@ -88,6 +92,9 @@ public sealed class BoundedMpmcQueue<T> : IMpmcQueue<T>
 
     /// <summary>The quiet note: the position before which consumers do not stand back (a diagnostic for tests).</summary>
     internal long HeadQuietUntil => _ring.HeadQuietUntil;
+
+    /// <summary>How far ahead a consumer that stood back waits for (a diagnostic for tests).</summary>
+    internal int Reach => _ring.Reach;
 }
 
 /// <summary>
@@ -106,6 +113,10 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
     private PaddedRingIndices _indices;
     private readonly Slot[] _slots;
 
+    /// <summary>How far ahead a consumer that stood back waits for the producers to be (see
+    /// <see cref="ClaimAfterStandBack"/>); a group: no second wait.</summary>
+    private readonly int _reach;
+
     /// <summary>True for an element type without references: the read-before-claim protocol (see
     /// <see cref="BoundedMpmcQueue{T}"/>); false: Vyukov's. A constant for the JIT.</summary>
     private static bool ReadBeforeClaim
@@ -117,10 +128,17 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
     /// <param name="capacity">Rounded up to a power of two, at least 2.</param>
     /// <param name="startIndex">The first position; tests start near <see cref="long.MaxValue"/> to cover
     /// wrap-around of the 64-bit indices.</param>
-    public BoundedRing(int capacity, long startIndex)
+    /// <param name="reach">How far ahead a consumer that stood back waits for (<see cref="ClaimAfterStandBack"/>): by
+    /// default <see cref="StandingBack.Reach"/> in rings of four times that or more, and no second wait in smaller
+    /// ones, where the producer's writes wait for the lines of the lap before whatever the consumer does (a ring of 256
+    /// slots, handed bursts of 64, took longer with a second wait of 64). The systematic tests give small rings a small
+    /// reach, at most a quarter of the ring.</param>
+    public BoundedRing(int capacity, long startIndex, int reach = 0)
     {
         int size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, 2));
+        Debug.Assert(reach == 0 || (reach >= StandingBack.Group && reach <= size / 4), "a reach is a group to a quarter of the ring");
         _slots = new Slot[size];
+        _reach = reach != 0 ? reach : size >= 4 * StandingBack.Reach ? StandingBack.Reach : StandingBack.Group;
 
         for (long i = 0; i < size; i++)
         {
@@ -137,6 +155,8 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
     }
 
     public readonly int Capacity => _slots.Length;
+
+    public readonly int Reach => _reach;
 
     // A diagnostic for tests: the read orders nothing.
     public readonly long HeadQuietUntil => Volatile.Read(ref Unsafe.AsRef(in _indices.HeadNote));
@@ -338,23 +358,46 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
     }
 
     /// <summary>
-    /// The consumer's wait when it has caught up with a producer, as in the unbounded queue, and its claim after it:
-    /// its position, the first of a group of <see cref="StandingBack.Group"/>, is published, the group's last is not
-    /// (see <see cref="StandingBack"/>). A wait that ends unanswered (a producer that stopped, or one thread's own
-    /// enqueue-dequeue pairs) writes the quiet note: no consumer stands back again for the next
-    /// <see cref="StandingBack.Quiet"/> positions. The note is a plain read and write on the consumers' own line: a hint.
+    /// The consumer's waits when it has caught up with a producer, and its claim after them: its position, the first of
+    /// a group of <see cref="StandingBack.Group"/>, is published, the group's last is not (see
+    /// <see cref="StandingBack"/>). First, as in the unbounded queue, it polls the group's last position a few times. A
+    /// wait that ends unanswered (a producer that stopped, or one thread's own enqueue-dequeue pairs) writes the quiet
+    /// note: no consumer stands back again for the next <see cref="StandingBack.Quiet"/> positions. The note is a plain
+    /// read and write on the consumers' own line: a hint.
+    /// If the group was filled, a producer is at work: the consumer then waits until the position
+    /// <see cref="_reach"/> - 1 past its own is published too, polling it with longer pauses, and writes the note if that
+    /// wait ends unanswered (a producer too slow for the wait to pay). The claim is the same after either wait.
     /// Out of line, the claim included: with the wait's call inside the fast path, the slot reference lived across it on
     /// the stack, and one thread's enqueue-dequeue pairs took a fifth longer.
     /// </summary>
+    /// <remarks>Why the second wait (<c>papers/mpmc-queues.md</c> §2, "Standing back to a reach"): a consumer a group
+    /// behind a producer reads, and its core's prefetchers fetch, the lines the producer is about to write, so the
+    /// producer's writes wait for those lines to come back, and each of its compare-and-swaps waits for the writes before
+    /// it. Both threads then go at about one cache-line round trip per line of items, slower than either alone. A
+    /// consumer <see cref="_reach"/> positions behind reads lines the producer finished long before, and the two run at
+    /// the slower one's own pace.</remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool ClaimAfterStandBack(long pos, [MaybeNullWhen(false)] out T item)
     {
+        ref Slot slot = ref _slots[Index(pos)];
         if (!StandingBack.Until(ref _slots[Index(unchecked(pos + (StandingBack.Group - 1)))].Sequence, unchecked(pos + StandingBack.Group)))
         {
             _indices.HeadNote = unchecked(pos + StandingBack.Quiet);
         }
+        else if (_reach > StandingBack.Group)
+        {
+            ref Slot far = ref _slots[Index(unchecked(pos + (_reach - 1)))];
+            if (!StandingBack.UntilFar(ref far.Sequence, unchecked(pos + _reach)))
+            {
+                _indices.HeadNote = unchecked(pos + StandingBack.Quiet);
+            }
+            else if (THooks.Faults.Has(Fault.ReachTakesPolledSlot))
+            {
+                // The fault: the claim of pos made with the slot of the position polled.
+                slot = ref far;
+            }
+        }
 
-        ref Slot slot = ref _slots[Index(pos)];
         if (THooks.Faults.Has(Fault.StandBackRereadsWord))
         {
             // The fault: the claim of the head read again, with the slot of position pos.

@@ -109,6 +109,10 @@ internal enum Fault
     /// whatever word the FAA returned, so two producers that read the same word write the same slot, and the ticket
     /// the later one was handed is never written.</summary>
     EnqueueTrustsWordRead = 1 << 23,
+
+    /// <summary>Bounded ring: a consumer whose second wait was answered claims its own position with the item of the
+    /// position it polled, which is not its own.</summary>
+    ReachTakesPolledSlot = 1 << 24,
 }
 
 /// <summary>

@@ -75,6 +75,14 @@ internal readonly struct StandBackRereadsWordHooks : IHooks
     public static void Interleave() => SchedulingPoint.Interleave();
 }
 
+/// <summary>Coyote hooks with <see cref="Fault.ReachTakesPolledSlot"/> switched on.</summary>
+internal readonly struct ReachTakesPolledSlotHooks : IHooks
+{
+    public static Fault Faults => Fault.ReachTakesPolledSlot;
+
+    public static void Interleave() => SchedulingPoint.Interleave();
+}
+
 /// <summary>Coyote hooks with <see cref="Fault.EnqueueTrustsWordRead"/> switched on.</summary>
 internal readonly struct EnqueueTrustsWordReadHooks : IHooks
 {

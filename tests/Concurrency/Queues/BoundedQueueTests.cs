@@ -67,6 +67,20 @@ public class BoundedQueueTests
         Scenario.AssertNoBug(nameof(ValueItemsStandingBackAcrossWrapAround),
             () => QueueScenarios.ProducersConsumers(new HookedBoundedValueQueue<CoyoteHooks>(4, startIndex: long.MaxValue - 5), producers: 1, perProducer: 8, consumers: 2, consumerAttempts: 5));
 
+    // The second wait (rings of 4,096 slots or more wait for a position 1,024 ahead; here a ring of 32 with a reach of
+    // 8): a consumer whose group was filled polls the position reach - 1 past its own, and claims its own after it,
+    // answered or not. Neither wait may change what is taken, with references (Vyukov's protocol) or values (read
+    // before claim, positions across the wrap-around).
+    [Fact]
+    public void StandingBackToTheReach() =>
+        Scenario.AssertNoBug(nameof(StandingBackToTheReach),
+            () => QueueScenarios.ProducersConsumers(new HookedBoundedQueue<CoyoteHooks>(32, reach: 8), producers: 1, perProducer: 12, consumers: 2, consumerAttempts: 7));
+
+    [Fact]
+    public void ValueItemsStandingBackToTheReachAcrossWrapAround() =>
+        Scenario.AssertNoBug(nameof(ValueItemsStandingBackToTheReachAcrossWrapAround),
+            () => QueueScenarios.ProducersConsumers(new HookedBoundedValueQueue<CoyoteHooks>(32, startIndex: long.MaxValue - 5, reach: 8), producers: 2, perProducer: 6, consumers: 2, consumerAttempts: 7));
+
     // The broken variant, which only a consumer that stood back runs: after the wait it claims the head read again with
     // the slot of the position it looked at first, which the other consumer may have taken (and, with references,
     // cleared).
@@ -75,6 +89,14 @@ public class BoundedQueueTests
         Scenario.AssertFindsBug(nameof(FindsStandBackRereadingHead),
             () => QueueScenarios.ProducersConsumers(new HookedBoundedQueue<StandBackRereadsWordHooks>(4), producers: 1, perProducer: 6, consumers: 2, consumerAttempts: 4),
             "twice|order|null");
+
+    // The broken variant of the second wait: a consumer whose wait was answered takes the item of the position it
+    // polled instead of its own.
+    [Fact]
+    public void FindsReachTakingThePolledSlot() =>
+        Scenario.AssertFindsBug(nameof(FindsReachTakingThePolledSlot),
+            () => QueueScenarios.ProducersConsumers(new HookedBoundedValueQueue<ReachTakesPolledSlotHooks>(32, reach: 8), producers: 1, perProducer: 12, consumers: 1, consumerAttempts: 13),
+            "twice|order|lost");
 
     [Fact]
     public void FindsValueItemsPublishBeforeWrite() =>

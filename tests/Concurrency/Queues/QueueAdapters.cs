@@ -11,7 +11,7 @@ internal sealed class HookedBoundedQueue<THooks> : IMpmcQueue<string> where THoo
 {
     private BoundedRing<string, THooks> _ring;
 
-    public HookedBoundedQueue(int capacity, long startIndex = 0) => _ring = new BoundedRing<string, THooks>(capacity, startIndex);
+    public HookedBoundedQueue(int capacity, long startIndex = 0, int reach = 0) => _ring = new BoundedRing<string, THooks>(capacity, startIndex, reach);
 
     public int Count => _ring.Count;
 
@@ -101,7 +101,7 @@ internal sealed class HookedBoundedValueQueue<THooks> : IMpmcQueue<string> where
 {
     private BoundedRing<long, THooks> _ring;
 
-    public HookedBoundedValueQueue(int capacity, long startIndex = 0) => _ring = new BoundedRing<long, THooks>(capacity, startIndex);
+    public HookedBoundedValueQueue(int capacity, long startIndex = 0, int reach = 0) => _ring = new BoundedRing<long, THooks>(capacity, startIndex, reach);
 
     public int Count => _ring.Count;
 

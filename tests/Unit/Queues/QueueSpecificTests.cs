@@ -212,6 +212,20 @@ public class QueueSpecificTests
         Assert.Equal(unchecked(firstGroup + 4096 + 4096), note);
     }
 
+    // The second wait: in rings of 4,096 slots or more a consumer whose group was filled waits for the position 1,024
+    // ahead; smaller rings wait for their group only.
+    [Theory]
+    [InlineData(2, 4)]
+    [InlineData(2048, 4)]
+    [InlineData(2049, 1024)]
+    [InlineData(4096, 1024)]
+    [InlineData(1 << 20, 1024)]
+    public void BoundedReachFollowsTheRingsSize(int capacity, int reach)
+    {
+        Assert.Equal(reach, new BoundedMpmcQueue<long>(capacity).Reach);
+        Assert.Equal(reach, new BoundedMpmcQueue<object>(capacity).Reach);
+    }
+
     [Fact]
     public void BoundedRingOfTwoNeverStandsBack()
     {

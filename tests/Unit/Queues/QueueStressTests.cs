@@ -210,6 +210,18 @@ public sealed class BoundedMpmcQueueStressTests : QueueStressTests
     protected override IMpmcQueue<long> Create() => new BoundedMpmcQueue<long>(8);
 }
 
+/// <summary>A ring large enough for the consumers' second wait (a reach of 1,024 positions).</summary>
+public sealed class BoundedMpmcQueueWithReachStressTests : QueueStressTests
+{
+    protected override IMpmcQueue<long> Create() => new BoundedMpmcQueue<long>(4096);
+}
+
+/// <summary>The same over references.</summary>
+public sealed class BoundedMpmcQueueWithReachOverReferencesStressTests : QueueStressTests
+{
+    protected override IMpmcQueue<long> Create() => new BoxedQueue(new BoundedMpmcQueue<object>(4096));
+}
+
 /// <summary>The bounded queue over references: Vyukov's protocol (see <see cref="BoxedQueue"/>).</summary>
 public sealed class BoundedMpmcQueueOverReferencesStressTests : QueueStressTests
 {
