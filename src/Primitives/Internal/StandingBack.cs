@@ -55,31 +55,18 @@ internal static class StandingBack
         return false;
     }
 
-    /// <summary>The second wait of the bounded ring: polls <paramref name="sequence"/> until it reads
-    /// <paramref name="published"/>, at most <see cref="ReachPolls"/> times, <see cref="ReachPause"/> spin iterations
-    /// before each read; false if it did not.</summary>
-    public static bool UntilFar(ref long sequence, long published)
-    {
-        for (int i = 0; i < ReachPolls; i++)
-        {
-            Thread.SpinWait(ReachPause);
-
-            // Volatile so that each poll reads memory again; it orders nothing.
-            if (Volatile.Read(ref sequence) == published)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    /// <summary>The second wait of the bounded ring: as <see cref="Until(ref long, long)"/>, at most
+    /// <see cref="ReachPolls"/> times, <see cref="ReachPause"/> spin iterations before each read.</summary>
+    public static bool UntilFar(ref long sequence, long published) => Until(ref sequence, published, ReachPolls, ReachPause);
 
     /// <summary>As <see cref="Until(ref int, int)"/>, for the bounded ring's 64-bit sequences.</summary>
-    public static bool Until(ref long sequence, long published)
+    public static bool Until(ref long sequence, long published) => Until(ref sequence, published, Polls, 1);
+
+    private static bool Until(ref long sequence, long published, int polls, int pause)
     {
-        for (int i = 0; i < Polls; i++)
+        for (int i = 0; i < polls; i++)
         {
-            Thread.SpinWait(1);
+            Thread.SpinWait(pause);
 
             // Volatile so that each poll reads memory again; it orders nothing.
             if (Volatile.Read(ref sequence) == published)
