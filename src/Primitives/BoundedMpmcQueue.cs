@@ -113,10 +113,6 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
     private PaddedRingIndices _indices;
     private readonly Slot[] _slots;
 
-    /// <summary>How far ahead a consumer that stood back waits for the producers to be (see
-    /// <see cref="ClaimAfterStandBack"/>); a group: no second wait.</summary>
-    private readonly int _reach;
-
     /// <summary>True for an element type without references: the read-before-claim protocol (see
     /// <see cref="BoundedMpmcQueue{T}"/>); false: Vyukov's. A constant for the JIT.</summary>
     private static bool ReadBeforeClaim
@@ -138,7 +134,9 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
         int size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, 2));
         Debug.Assert(reach == 0 || (reach >= StandingBack.Group && reach <= size / 4), "a reach is a group to a quarter of the ring");
         _slots = new Slot[size];
-        _reach = reach != 0 ? reach : size >= 4 * StandingBack.Reach ? StandingBack.Reach : StandingBack.Group;
+        // How far ahead a consumer that stood back waits for the producers to be (ClaimAfterStandBack); a group: no
+        // second wait.
+        _indices.Reach = reach != 0 ? reach : size >= 4 * StandingBack.Reach ? StandingBack.Reach : StandingBack.Group;
 
         for (long i = 0; i < size; i++)
         {
@@ -156,7 +154,7 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
 
     public readonly int Capacity => _slots.Length;
 
-    public readonly int Reach => _reach;
+    public readonly int Reach => _indices.Reach;
 
     // A diagnostic for tests: the read orders nothing.
     public readonly long HeadQuietUntil => Volatile.Read(ref Unsafe.AsRef(in _indices.HeadNote));
@@ -365,7 +363,7 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
     /// note: no consumer stands back again for the next <see cref="StandingBack.Quiet"/> positions. The note is a plain
     /// read and write on the consumers' own line: a hint.
     /// If the group was filled, a producer is at work: the consumer then waits until the position
-    /// <see cref="_reach"/> - 1 past its own is published too, polling it with longer pauses, and writes the note if that
+    /// <see cref="Reach"/> - 1 past its own is published too, polling it with longer pauses, and writes the note if that
     /// wait ends unanswered (a producer too slow for the wait to pay). The claim is the same after either wait.
     /// Out of line, the claim included: with the wait's call inside the fast path, the slot reference lived across it on
     /// the stack, and one thread's enqueue-dequeue pairs took a fifth longer.
@@ -374,7 +372,7 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
     /// behind a producer reads, and its core's prefetchers fetch, the lines the producer is about to write, so the
     /// producer's writes wait for those lines to come back, and each of its compare-and-swaps waits for the writes before
     /// it. Both threads then go at about one cache-line round trip per line of items, slower than either alone. A
-    /// consumer <see cref="_reach"/> positions behind reads lines the producer finished long before, and the two run at
+    /// consumer <see cref="Reach"/> positions behind reads lines the producer finished long before, and the two run at
     /// the slower one's own pace.</remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool ClaimAfterStandBack(long pos, [MaybeNullWhen(false)] out T item)
@@ -384,10 +382,11 @@ internal struct BoundedRing<T, THooks> where THooks : struct, IHooks
         {
             _indices.HeadNote = unchecked(pos + StandingBack.Quiet);
         }
-        else if (_reach > StandingBack.Group)
+        else if (_indices.Reach > StandingBack.Group)
         {
-            ref Slot far = ref _slots[Index(unchecked(pos + (_reach - 1)))];
-            if (!StandingBack.UntilFar(ref far.Sequence, unchecked(pos + _reach)))
+            int reach = _indices.Reach;
+            ref Slot far = ref _slots[Index(unchecked(pos + (reach - 1)))];
+            if (!StandingBack.UntilFar(ref far.Sequence, unchecked(pos + reach)))
             {
                 _indices.HeadNote = unchecked(pos + StandingBack.Quiet);
             }

@@ -53,4 +53,9 @@ internal struct PaddedRingIndices
     /// <summary>Beside <see cref="Head"/>, on the consumers' line: the position before which a consumer does not stand
     /// back (the ring's quiet note).</summary>
     [FieldOffset((1 * CacheLine.Size) + sizeof(long))] public long HeadNote;
+
+    /// <summary>The ring's reach (how far ahead a consumer that stood back waits for the producers to be), written once
+    /// at construction and read only by consumers that stood back: in the padding before <see cref="Head"/>, so that
+    /// it costs the ring no space of its own.</summary>
+    [FieldOffset(0)] public int Reach;
 }
