@@ -47,8 +47,9 @@ namespace FastThreadPool.Primitives;
 /// lone item or one thread's enqueue-dequeue pairs rarely pay for one. Rings of two slots never wait. In rings of
 /// 4,096 slots or more, a consumer whose group was filled (so a producer is at work) then waits, up to about 13
 /// microseconds, until the producer is 1,024 positions ahead of it, so that it reads lines the producer finished long
-/// before instead of the lines the producer is writing: a throughput choice, which can hold an item back by that long
-/// while a producer keeps adding to the queue (papers/mpmc-queues.md, section 2).</para>
+/// before instead of the lines the producer is writing: a throughput choice, which can hold an item back by that long,
+/// and, when the producer pauses before it is that far ahead, once per 4,096 positions at most (a wait that ends
+/// unanswered switches the waits off as above; papers/mpmc-queues.md, section 2).</para>
 /// <para>The capacity is rounded up to a power of two (the ring is indexed by <c>pos &amp; mask</c>);
 /// <see cref="Capacity"/> reports the rounded value.</para>
 /// </remarks>
