@@ -43,7 +43,16 @@ namespace FastThreadPool.Primitives;
 /// published, the group's last is not) polls the group's last slot up to four times, a pause between reads, so that the
 /// producer fills the group before the consumer reads it, rather than the two passing one cache line back and forth
 /// for every item. A wait that nobody answers switches the waits off for the next 4,096 dequeues of the segment's
-/// current life, so a lone item or one thread's enqueue-dequeue pairs rarely pay for one.</para>
+/// current life, so a lone item or one thread's enqueue-dequeue pairs rarely pay for one. In segments of 1,024 slots
+/// or more (the default), a consumer whose group was filled (a producer is at work) then waits, up to about 13
+/// microseconds, for its segment's last slot, so that it reads lines the producer finished long before. If that wait
+/// ends unanswered because the producer stopped, no consumer makes it again for the next four segments, then eight,
+/// and so on up to 1,024, until one is answered. The price is latency: where each item's latency matters more than
+/// throughput, use segments of fewer than 1,024 slots.</para>
+/// <para>Cooling: while a producer streams to a consumer (the last such wait was answered), an emptied segment is
+/// reused only after 1 MiB of other emptied segments (64 of the default size, at most 64), so that the producer writes
+/// lines that have left the consumers' caches rather than lines a consumer has just read. So a queue of segments of
+/// 1,024 slots or more keeps up to 128 emptied segments (2 MiB of 16-byte slots) besides its spare.</para>
 /// </remarks>
 public sealed class UnboundedMpmcQueue<T> : IMpmcQueue<T>
 {
@@ -74,16 +83,26 @@ public sealed class UnboundedMpmcQueue<T> : IMpmcQueue<T>
     /// segments kept.</summary>
     /// <param name="segmentSize">Slots per segment, from 2 to 2^20.</param>
     /// <param name="spareSegments">Emptied segments kept for reuse, from 1 (the default of the other constructors)
-    /// to 2^20 (above 1, rounded up to one plus a power of two).</param>
+    /// to 2^20 (above 1, rounded up to one plus a power of two). Segments of 1,024 slots or more keep at least one
+    /// plus twice the cooling count (see the remarks on cooling).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="segmentSize"/> is less than 2 or greater than
     /// 2^20, or <paramref name="spareSegments"/> is less than 1 or greater than 2^20.</exception>
     public UnboundedMpmcQueue(int segmentSize, int spareSegments)
+        : this(segmentSize, spareSegments, farWait: null)
+    {
+    }
+
+    /// <summary>As <see cref="UnboundedMpmcQueue{T}(int, int)"/>, with the consumers' second wait (for their segment's
+    /// last slot) given or withheld whatever the segment size, and, with it, the number of segments a streaming queue's
+    /// emptied segments wait behind before reuse (-1: the default for the segment's bytes): for tests of small
+    /// segments.</summary>
+    internal UnboundedMpmcQueue(int segmentSize, int spareSegments, bool? farWait, int cooling = -1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(segmentSize, 2);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(segmentSize, 1 << 20);
         ArgumentOutOfRangeException.ThrowIfLessThan(spareSegments, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(spareSegments, 1 << 20);
-        _queue = new SegmentedQueue<T, NoHooks>(segmentSize, spareSegments);
+        _queue = new SegmentedQueue<T, NoHooks>(segmentSize, spareSegments, farWait, cooling);
     }
 
     /// <inheritdoc/>
@@ -133,6 +152,25 @@ public sealed class UnboundedMpmcQueue<T> : IMpmcQueue<T>
     /// <summary>The head segment's quiet note: the dequeue word before which its consumers do not stand back (a
     /// diagnostic for tests).</summary>
     internal long HeadQuietUntil => _queue.HeadQuietUntil;
+
+    /// <summary>Whether consumers make the second wait, for their segment's last slot (segments of
+    /// <see cref="StandingBack.FarWaitSegment"/> slots or more).</summary>
+    internal bool WaitsForSegmentsEnd => _queue.WaitsForSegmentsEnd;
+
+    /// <summary>How many times the head has moved to a next segment (a diagnostic).</summary>
+    internal long HeadMoves => _queue.HeadMoves;
+
+    /// <summary>How many emptied segments a streaming queue's reuse of a segment waits behind (0: no cooling).</summary>
+    internal int Cooling => _queue.Cooling;
+
+    /// <summary>Whether the queue streams: the last second wait that ended was answered (a diagnostic).</summary>
+    internal bool Streaming => _queue.Streaming;
+
+    /// <summary>The head move before which no consumer makes the second wait (a diagnostic).</summary>
+    internal long FarNote => _queue.FarNote;
+
+    /// <summary>How many head moves the next unanswered second wait keeps consumers from another (a diagnostic).</summary>
+    internal int FarSpan => _queue.FarSpan;
 
     /// <summary>
     /// A cheap look for pollers: false when the next slot at the head holds nothing published. Unlike
@@ -221,10 +259,35 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
     private readonly int _size;
     private long _segmentsAllocated;
 
-    public SegmentedQueue(int segmentSize, int spareSegments = 1)
+    // The second wait's note (see ClaimAfterStandBack), counted in segments the head has left: no consumer waits for a
+    // segment's last slot while _headMoves < _farNote. _farSpan is how many segments the next unanswered wait keeps them
+    // from it: Quiet's worth at first, doubled by each wait that ends unanswered (up to FarSpanMax), reset by each that
+    // is answered. Plain fields beside _head, written once per segment (_headMoves, by the consumer that moves the
+    // head, before its release store of _head) or when a second wait ends: hints, as the segments' own notes.
+    private long _headMoves;
+    private long _farNote;
+    private int _farSpan;
+    private readonly bool _farWait;
+
+    // StandingBack.FarProgress, or an eighth of a smaller segment (given the wait in tests), at least 1.
+    private readonly int _farProgress;
+
+    // Cooling (see Recycle): while the queue streams (the last second wait that ended was answered, or ended with the
+    // producer still going), emptied segments go to the back of _moreSpares, and a producer takes the front one only
+    // once _cooling segments are waiting, so that it writes lines that have left the consumers' caches. A plain flag,
+    // written when a second wait ends: a hint.
+    private readonly int _cooling;
+    private bool _streaming;
+
+    public SegmentedQueue(int segmentSize, int spareSegments = 1, bool? farWait = null, int cooling = -1)
     {
         _size = segmentSize;
-        _moreSpares = spareSegments > 1 ? new BoundedMpmcQueue<Segment>(spareSegments - 1) : null;
+        _farWait = farWait ?? segmentSize >= StandingBack.FarWaitSegment;
+        _farSpan = FarSpanFirst;
+        _farProgress = Math.Clamp(segmentSize / 8, 1, StandingBack.FarProgress);
+        _cooling = !_farWait ? 0 : cooling >= 0 ? cooling : CoolingFor(segmentSize);
+        int moreSpares = Math.Max(spareSegments - 1, 2 * _cooling);
+        _moreSpares = moreSpares > 0 ? new BoundedMpmcQueue<Segment>(moreSpares) : null;
         var first = new Segment(segmentSize);
         _head = first;
         _tail = first;
@@ -232,6 +295,36 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
     }
 
     public readonly long SegmentsAllocated => Volatile.Read(ref Unsafe.AsRef(in _segmentsAllocated));
+
+    // Diagnostics for tests: the reads order nothing.
+    public readonly long HeadMoves => Volatile.Read(ref Unsafe.AsRef(in _headMoves));
+
+    public readonly long FarNote => Volatile.Read(ref Unsafe.AsRef(in _farNote));
+
+    public readonly int FarSpan => Volatile.Read(ref Unsafe.AsRef(in _farSpan));
+
+    public readonly bool WaitsForSegmentsEnd => _farWait;
+
+    public readonly int Cooling => _cooling;
+
+    public readonly bool Streaming => Volatile.Read(ref Unsafe.AsRef(in _streaming));
+
+    /// <summary>How many emptied segments a streaming queue's next reuse waits behind: those of
+    /// <see cref="StandingBack.CoolingBytes"/> (a core's second-level cache, rounded up), from 1 to
+    /// <see cref="StandingBack.CoolingMax"/>.</summary>
+    private static int CoolingFor(int segmentSize)
+    {
+        long bytes = (long)segmentSize * Unsafe.SizeOf<Slot>();
+        return (int)Math.Clamp((StandingBack.CoolingBytes + bytes - 1) / bytes, 1, StandingBack.CoolingMax);
+    }
+
+    /// <summary>The segments an unanswered second wait first keeps consumers from another: those of
+    /// <see cref="StandingBack.Quiet"/> positions, at least one.</summary>
+    private readonly int FarSpanFirst => Math.Max(1, StandingBack.Quiet / _size);
+
+    /// <summary>The most segments an unanswered second wait keeps consumers from another: those of
+    /// <see cref="StandingBack.FarQuietMax"/> positions, at least one.</summary>
+    private readonly int FarSpanMax => Math.Max(1, StandingBack.FarQuietMax / _size);
 
     // A diagnostic for tests: the reads order nothing.
     public readonly long HeadQuietUntil => Volatile.Read(ref Volatile.Read(ref Unsafe.AsRef(in _head)).Words.HeadNote);
@@ -390,10 +483,23 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
     {
         // Take the spare with an exchange: one taker at most, and it pairs with the recycler's CAS (both full
         // fences), so the items it cleared are seen cleared. The plain read first skips the exchange when empty.
-        Segment? seg = Volatile.Read(ref _spare) is null ? null : Interlocked.Exchange(ref _spare, null);
-        if (seg is null && _moreSpares is not null)
+        Segment? seg = null;
+        if (_streaming && _cooling > 0)
         {
-            _moreSpares.TryDequeue(out seg); // acquire: pairs with the release of the recycler's enqueue
+            // The oldest emptied segment, once enough have been emptied after it (see Recycle); a new one until then.
+            // Acquire: pairs with the release of the recycler's enqueue.
+            if (_moreSpares!.Count >= _cooling)
+            {
+                _moreSpares.TryDequeue(out seg);
+            }
+        }
+        else
+        {
+            seg = Volatile.Read(ref _spare) is null ? null : Interlocked.Exchange(ref _spare, null);
+            if (seg is null && _moreSpares is not null)
+            {
+                _moreSpares.TryDequeue(out seg); // acquire: pairs with the release of the recycler's enqueue
+            }
         }
 
         if (seg is null)
@@ -559,14 +665,15 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
     }
 
     /// <summary>
-    /// The consumer's wait when it has caught up with a producer, and its claim after it: its slot, the first of a group
-    /// of <see cref="StandingBack.Group"/> at dequeue word <paramref name="word"/>, is published, but the group's last
-    /// slot is not (see <see cref="StandingBack"/>). A wait that ends unanswered (a producer that stopped, or one
+    /// The consumer's waits when it has caught up with a producer, and its claim after them: its slot, the first of a
+    /// group of <see cref="StandingBack.Group"/> at dequeue word <paramref name="word"/>, is published, but the group's
+    /// last slot is not (see <see cref="StandingBack"/>). A wait that ends unanswered (a producer that stopped, or one
     /// thread's own enqueue-dequeue pairs) writes the segment's quiet note: no consumer of this segment stands back
     /// again for the next <see cref="StandingBack.Quiet"/> tickets of its life (a later life's words are greater, so a
     /// recycled segment starts without the note). The note is a plain read and write on the consumers' own line: a hint,
-    /// which no consumer needs to see at once. The claim is the fast path's: the item read, then one CAS from
-    /// <paramref name="word"/>; false if another consumer claimed it first.
+    /// which no consumer needs to see at once. If the group was filled, the consumer may wait a second time, for its
+    /// segment's last slot (see <see cref="WaitForSegmentsEnd"/>). The claim is the fast path's: the item read, then
+    /// one CAS from <paramref name="word"/>; false if another consumer claimed it first.
     /// </summary>
     /// <remarks>Why: a consumer that takes each item as soon as it is published pulls the line the producer is writing
     /// once per item, and the producer pulls it back for the next one: the pair falls into a regime of one line
@@ -576,16 +683,21 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
     /// ring: with the wait's call inside the fast path, the slot's address and the word lived across it on the stack,
     /// and one thread's enqueue-dequeue pairs paid for the reloads.</remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static bool ClaimAfterStandBack(Segment seg, long word, [MaybeNullWhen(false)] out T item)
+    private bool ClaimAfterStandBack(Segment seg, long word, [MaybeNullWhen(false)] out T item)
     {
         long h = Ticket(word);
         int full = Mark(Life(word), Full);
+        ref Slot slot = ref seg.Slots[h];
         if (!StandingBack.Until(ref seg.Slots[h + (StandingBack.Group - 1)].State, full))
         {
             seg.Words.HeadNote = word + StandingBack.Quiet;
         }
-
-        ref Slot slot = ref seg.Slots[h];
+        else if (_farWait && h + _farProgress < _size - 1 && _headMoves >= _farNote && WaitForSegmentsEnd(seg, word, full)
+            && THooks.Faults.Has(Fault.ReachTakesPolledSlot))
+        {
+            // The fault: the claim of this ticket made with the slot polled.
+            slot = ref seg.Slots[_size - 1];
+        }
 
         // The fault: the claim made against the dequeue word read again, with the slot of the word read before.
         long claim = THooks.Faults.Has(Fault.StandBackRereadsWord) ? Volatile.Read(ref seg.Words.Head) : word;
@@ -601,6 +713,51 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
         }
 
         item = default;
+        return false;
+    }
+
+    /// <summary>
+    /// The second wait, for a consumer whose group wait was answered (a producer is at work): it polls the last slot of
+    /// its segment (true if it was published), with the longer pauses of <see cref="StandingBack.UntilFar(ref int, int)"/>. Answered, it resets the
+    /// queue's span; unanswered (a producer that paused or is too slow for the wait to pay), it writes the segment's
+    /// quiet note and the queue's note, which keeps every consumer from a second wait until the head has left
+    /// <c>_farSpan</c> more segments, and doubles that span. The queue's note outlives the segment: a producer that
+    /// pauses after each burst of a few dozen items would otherwise cost a second wait in every segment.
+    /// </summary>
+    /// <remarks>Why (<c>papers/mpmc-queues.md</c> §2, "Standing back to a reach", and §3): as in the bounded ring, a
+    /// consumer a group behind its producer reads the lines the producer is about to write, and the two go at about a
+    /// line round trip per line of items. A consumer that waits for the segment's end reads lines finished long
+    /// before.</remarks>
+    private bool WaitForSegmentsEnd(Segment seg, long word, int full)
+    {
+        if (StandingBack.UntilFar(ref seg.Slots[_size - 1].State, full))
+        {
+            if (_farSpan != FarSpanFirst)
+            {
+                _farSpan = FarSpanFirst;
+            }
+
+            if (!_streaming)
+            {
+                _streaming = true;
+            }
+
+            return true;
+        }
+
+        seg.Words.HeadNote = word + StandingBack.Quiet;
+
+        // A producer that went on, only slower than the wait allows (its lines coming back from the consumers' caches,
+        // say), leaves the next segment its wait: only one that stopped (a burst's end) sets the queue's note.
+        long ahead = Ticket(word) + _farProgress; // below the last slot: see ClaimAfterStandBack
+        if (Volatile.Read(ref seg.Slots[ahead].State) != full)
+        {
+            _streaming = false;
+            int span = _farSpan;
+            _farNote = _headMoves + span;
+            _farSpan = Math.Min(2 * span, FarSpanMax);
+        }
+
         return false;
     }
 
@@ -700,6 +857,7 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
                 {
                     // Release: pairs with the acquire reads of _head in TryDequeue; no consumer can reach seg
                     // through _head after this store, and the ones holding it see its word's count above size.
+                    _headMoves++;
                     Volatile.Write(ref _head, next);
                     Recycle(seg);
                 }
@@ -733,9 +891,19 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
 
         seg.Next = null;
 
+        // While the queue streams, the segment queues up to cool (see RenewOrAllocate), or goes if the line is full.
+        // The enqueue's release pairs with the taker's acquire, so the items cleared above are seen cleared.
+        if (_streaming && _cooling > 0)
+        {
+            _moreSpares!.TryEnqueue(seg);
+            return;
+        }
+
         // Full fence (CAS): the items cleared above (if any) are seen cleared by the producer that takes the spare with
         // its exchange.
         // If a spare is there already, the segment waits among the further spares, or goes if they are full.
+        // (In a queue with cooling, the further spares are the cooling line: a segment that went there in either mode
+        // stays until a producer takes it, so switching modes does not make producers allocate the line again.)
         if (Interlocked.CompareExchange(ref _spare, seg, null) is not null)
         {
             _moreSpares?.TryEnqueue(seg);

@@ -110,8 +110,9 @@ internal enum Fault
     /// the later one was handed is never written.</summary>
     EnqueueTrustsWordRead = 1 << 23,
 
-    /// <summary>Bounded ring: a consumer whose second wait was answered claims its own position with the item of the
-    /// position it polled, which is not its own.</summary>
+    /// <summary>Both queues: a consumer whose second wait was answered claims its own position with the item of the
+    /// position it polled (the ring's position a reach ahead, the unbounded queue's segment's last slot), which is not
+    /// its own.</summary>
     ReachTakesPolledSlot = 1 << 24,
 }
 

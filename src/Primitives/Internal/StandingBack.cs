@@ -55,6 +55,48 @@ internal static class StandingBack
         return false;
     }
 
+    /// <summary>The segment size from which the unbounded queue's consumers make the second wait, for their segment's
+    /// last slot: that of <see cref="Reach"/>.</summary>
+    public const int FarWaitSegment = Reach;
+
+    /// <summary>For how many positions, at most, the unbounded queue's unanswered second waits keep its consumers from
+    /// another (the span doubles with each unanswered wait, from <see cref="Quiet"/>).</summary>
+    public const int FarQuietMax = 1 << 20;
+
+    /// <summary>How far past its own ticket the unbounded queue's consumer looks when its second wait ends unanswered: a
+    /// producer that has published that far went on, only slower than the wait allows; one that has not, stopped. The
+    /// second wait is made only by a consumer further than this from its segment's last slot, so that a producer that
+    /// answers it has gone on for at least this many items: a burst of a few dozen cannot. (An eighth of a segment
+    /// smaller than 1,024 slots given the wait in tests, at least 1.)</summary>
+    public const int FarProgress = 128;
+
+    /// <summary>The bytes of emptied segments that a streaming unbounded queue's reuse of a segment waits behind: a
+    /// core's second-level cache here (1 MiB on the 2-core AMD machine), so that the lines a producer writes have left
+    /// the consumers' caches.</summary>
+    public const int CoolingBytes = 1 << 20;
+
+    /// <summary>The most emptied segments a streaming unbounded queue's reuse waits behind (64 default segments of
+    /// 16-byte slots fill <see cref="CoolingBytes"/>).</summary>
+    public const int CoolingMax = 64;
+
+    /// <summary>The unbounded queue's second wait: as <see cref="Until(ref int, int)"/>, at most
+    /// <see cref="ReachPolls"/> times, <see cref="ReachPause"/> spin iterations before each read.</summary>
+    public static bool UntilFar(ref int state, int published)
+    {
+        for (int i = 0; i < ReachPolls; i++)
+        {
+            Thread.SpinWait(ReachPause);
+
+            // Volatile so that each poll reads memory again; it orders nothing.
+            if (Volatile.Read(ref state) == published)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The second wait of the bounded ring: as <see cref="Until(ref long, long)"/>, at most
     /// <see cref="ReachPolls"/> times, <see cref="ReachPause"/> spin iterations before each read.</summary>
     public static bool UntilFar(ref long sequence, long published) => Until(ref sequence, published, ReachPolls, ReachPause);

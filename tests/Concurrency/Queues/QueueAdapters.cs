@@ -27,9 +27,13 @@ internal sealed class HookedUnboundedQueue<THooks> : IMpmcQueue<string> where TH
 {
     private SegmentedQueue<string, THooks> _queue;
 
-    public HookedUnboundedQueue(int segmentSize, int spareSegments = 1) => _queue = new SegmentedQueue<string, THooks>(segmentSize, spareSegments);
+    public HookedUnboundedQueue(int segmentSize, int spareSegments = 1, bool? farWait = null, int cooling = -1) =>
+        _queue = new SegmentedQueue<string, THooks>(segmentSize, spareSegments, farWait, cooling);
 
     public int Count => _queue.Count;
+
+    /// <summary>Whether the queue streams (its last second wait that ended was answered).</summary>
+    public bool Streaming => _queue.Streaming;
 
     public bool TryEnqueue(string item)
     {
@@ -74,9 +78,13 @@ internal sealed class HookedUnboundedValueQueue<THooks> : IMpmcQueue<string> whe
 {
     private SegmentedQueue<long, THooks> _queue;
 
-    public HookedUnboundedValueQueue(int segmentSize, int spareSegments = 1) => _queue = new SegmentedQueue<long, THooks>(segmentSize, spareSegments);
+    public HookedUnboundedValueQueue(int segmentSize, int spareSegments = 1, bool? farWait = null, int cooling = -1) =>
+        _queue = new SegmentedQueue<long, THooks>(segmentSize, spareSegments, farWait, cooling);
 
     public int Count => _queue.Count;
+
+    /// <summary>Whether the queue streams (its last second wait that ended was answered).</summary>
+    public bool Streaming => _queue.Streaming;
 
     public bool TryEnqueue(string item)
     {

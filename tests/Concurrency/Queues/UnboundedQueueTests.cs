@@ -1,3 +1,5 @@
+using System;
+using FastThreadPool.Primitives;
 using FastThreadPool.Tests.Concurrency.Harness;
 using Xunit;
 
@@ -61,6 +63,31 @@ public class UnboundedQueueTests
     public void StandingBackBesideTwoProducers() =>
         Scenario.AssertNoBug(nameof(StandingBackBesideTwoProducers),
             () => QueueScenarios.ProducersConsumers(new HookedUnboundedValueQueue<CoyoteHooks>(4), producers: 2, perProducer: 4, consumers: 2, consumerAttempts: 4));
+
+    // The second wait (segments of 1,024 slots or more wait for their last slot; here segments of 8 given it): a
+    // consumer whose group was filled polls its segment's last slot, and claims its own ticket after it, answered or
+    // not. Neither wait may change what is taken, with references or values, over several lives of the segments; the
+    // queue's note (counted in head moves) only keeps consumers from the second wait. An answered wait makes the queue
+    // stream: emptied segments then go through the line of cooling segments (here reused once one other waits behind
+    // them), and back to the one spare when a wait ends unanswered.
+    // Each also checks that some of its schedules end with the queue streaming, so that the cooling line is explored.
+    [Fact]
+    public void StandingBackToTheSegmentsEnd() =>
+        AssertNoBugAndSomeScheduleStreams(nameof(StandingBackToTheSegmentsEnd),
+            () => new HookedUnboundedQueue<CoyoteHooks>(8, farWait: true, cooling: 1), q => q.Streaming, producers: 1, perProducer: 18, consumers: 2, consumerAttempts: 10);
+
+    [Fact]
+    public void ValueItemsStandingBackToTheSegmentsEndBesideTwoProducers() =>
+        AssertNoBugAndSomeScheduleStreams(nameof(ValueItemsStandingBackToTheSegmentsEndBesideTwoProducers),
+            () => new HookedUnboundedValueQueue<CoyoteHooks>(8, farWait: true, cooling: 1), q => q.Streaming, producers: 2, perProducer: 6, consumers: 2, consumerAttempts: 7);
+
+    // The broken variant of the second wait: a consumer whose wait was answered takes the item of the slot it polled
+    // (its segment's last) instead of its own.
+    [Fact]
+    public void FindsSegmentsEndTakingThePolledSlot() =>
+        Scenario.AssertFindsBug(nameof(FindsSegmentsEndTakingThePolledSlot),
+            () => QueueScenarios.ProducersConsumers(new HookedUnboundedValueQueue<ReachTakesPolledSlotHooks>(8, farWait: true), producers: 1, perProducer: 12, consumers: 1, consumerAttempts: 13),
+            "twice|order|lost");
 
     // The broken variant, which only a consumer that stood back runs: after the wait it claims against the dequeue word
     // read again, with the item it read for the ticket it looked at first, which the other consumer may have taken. It
@@ -126,5 +153,19 @@ public class UnboundedQueueTests
             var queue = new HookedUnboundedQueue<BatchWithoutLookingAtEachSlotHooks>(4);
             QueueScenarios.ProducersConsumers(queue, producers: 2, perProducer: 2, consumers: 1, consumerAttempts: 3, takeMany: queue.TryDequeueMany);
         }, "dequeued null|lost items|dequeued twice");
+    }
+
+    private static void AssertNoBugAndSomeScheduleStreams<TQueue>(string name, Func<TQueue> create, Func<TQueue, bool> streaming,
+        int producers, int perProducer, int consumers, int consumerAttempts)
+        where TQueue : IMpmcQueue<string>
+    {
+        bool streamed = false;
+        Scenario.AssertNoBug(name, () =>
+        {
+            TQueue queue = create();
+            QueueScenarios.ProducersConsumers(queue, producers, perProducer, consumers, consumerAttempts);
+            streamed |= streaming(queue);
+        });
+        Assert.True(streamed, "no schedule ended with the queue streaming");
     }
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
+using System.Threading;
 using FastThreadPool.Primitives;
 using FastThreadPool.Primitives.Internal;
 using Xunit;
@@ -226,6 +227,56 @@ public class QueueSpecificTests
         Assert.Equal(reach, new BoundedMpmcQueue<object>(capacity).Reach);
     }
 
+    // The unbounded queue's second wait, for the segment's last slot: in segments of 1,024 slots or more (the default
+    // size); smaller segments wait for their group only.
+    [Theory]
+    [InlineData(2, false)]
+    [InlineData(1023, false)]
+    [InlineData(1024, true)]
+    [InlineData(1 << 20, true)]
+    public void UnboundedSecondWaitFollowsTheSegmentSize(int segmentSize, bool waits)
+    {
+        Assert.Equal(waits, new UnboundedMpmcQueue<long>(segmentSize, 1).WaitsForSegmentsEnd);
+        Assert.Equal(waits, new UnboundedMpmcQueue<object>(segmentSize, 1).WaitsForSegmentsEnd);
+        Assert.True(new UnboundedMpmcQueue<long>().WaitsForSegmentsEnd);
+        Assert.False(new UnboundedMpmcQueue<long>().Streaming);
+    }
+
+    // Cooling: while it streams, a queue reuses an emptied segment only once a core's L2 cache's worth (1 MiB) of
+    // emptied segments waits behind it, at most 64; none without the second wait.
+    [Theory]
+    [InlineData(1023, 0, 0)]
+    [InlineData(1024, 64, 64)] // 16-byte slots (a long or a reference, and the state)
+    [InlineData(4096, 16, 16)]
+    [InlineData(1 << 16, 1, 1)]
+    [InlineData(1 << 20, 1, 1)]
+    public void UnboundedCoolingFollowsTheSegmentsBytes(int segmentSize, int forLong, int forObject)
+    {
+        Assert.Equal(forLong, new UnboundedMpmcQueue<long>(segmentSize, 1).Cooling);
+        Assert.Equal(forObject, new UnboundedMpmcQueue<object>(segmentSize, 1).Cooling);
+        Assert.Equal(43, new UnboundedMpmcQueue<(long, long)>(1024, 1).Cooling); // 24-byte slots: 1 MiB / 24 KiB, rounded up
+    }
+
+    // The queue's note of the second wait: one thread's own enqueue-dequeue pairs never make the second wait (the group
+    // wait, which comes first, is never answered), so the note stays unset while the head moves segment by segment.
+    [Fact]
+    public void UnboundedOneThreadsPairsLeaveTheSecondWaitsNoteAlone()
+    {
+        var q = new UnboundedMpmcQueue<long>(1024, 1);
+        int span = q.FarSpan;
+        for (long i = 0; i < 5 * 1024; i++)
+        {
+            q.Enqueue(i);
+            Assert.True(q.TryDequeue(out long item));
+            Assert.Equal(i, item);
+        }
+
+        Assert.Equal(4, q.HeadMoves);
+        Assert.Equal(0, q.FarNote);
+        Assert.Equal(span, q.FarSpan);
+        Assert.Equal(4, span);
+    }
+
     [Fact]
     public void BoundedRingOfTwoNeverStandsBack()
     {
@@ -322,6 +373,42 @@ public class QueueSpecificTests
                 q.TryDequeue(out _);
             }
         }));
+    }
+
+    // A producer and a consumer on two threads, the producer held to at most 8,192 items ahead: whether or not the
+    // queue streams (that depends on timing), its segments are reused, at most the cooling line's 2 x 64 and the
+    // backlog's 8 or 9 beyond the first, and never one per 1,024 items (2,048 here).
+    [Fact]
+    public void UnboundedStreamingReusesItsSegments()
+    {
+        const int Items = 1 << 21;
+        var q = new UnboundedMpmcQueue<long>();
+        long consumed = 0;
+        var consumer = new Thread(() =>
+        {
+            long expected = 0;
+            while (expected < Items)
+            {
+                if (q.TryDequeue(out long item))
+                {
+                    Assert.Equal(expected++, item);
+                    Volatile.Write(ref consumed, expected);
+                }
+            }
+        });
+        consumer.Start();
+        for (long i = 0; i < Items; i++)
+        {
+            while (i - Volatile.Read(ref consumed) >= 8192)
+            {
+                Thread.SpinWait(16);
+            }
+
+            q.Enqueue(i);
+        }
+
+        consumer.Join();
+        Assert.True(q.SegmentsAllocated <= 1 + 2 * q.Cooling + 10, $"{q.SegmentsAllocated} segments allocated");
     }
 
     [Fact]

@@ -233,6 +233,21 @@ public sealed class UnboundedMpmcQueueStressTests : QueueStressTests
     protected override IMpmcQueue<long> Create() => new UnboundedMpmcQueue<long>(segmentSize: 4);
 }
 
+/// <summary>Segments of 16 slots given the consumers' second wait (for their segment's last slot; by default only
+/// segments of 1,024 slots or more make it), so that the waits, answered and not, the queue's note and the cooling of
+/// emptied segments while it streams come often.</summary>
+public sealed class UnboundedWithFarWaitStressTests : QueueStressTests
+{
+    protected override IMpmcQueue<long> Create() => new UnboundedMpmcQueue<long>(segmentSize: 16, spareSegments: 1, farWait: true);
+}
+
+/// <summary>The same over references (whose recycled segments are cleared), with a short line of cooling segments
+/// (reused once two others wait behind them), so that segments cycle through it often.</summary>
+public sealed class UnboundedWithFarWaitOverReferencesStressTests : QueueStressTests
+{
+    protected override IMpmcQueue<long> Create() => new BoxedQueue(new UnboundedMpmcQueue<object>(segmentSize: 16, spareSegments: 1, farWait: true, cooling: 2));
+}
+
 public sealed class UnboundedWithSpareSegmentsStressTests : QueueStressTests
 {
     protected override IMpmcQueue<long> Create() => new UnboundedMpmcQueue<long>(segmentSize: 4, spareSegments: 8);
