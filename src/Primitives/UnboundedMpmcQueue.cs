@@ -49,9 +49,10 @@ namespace FastThreadPool.Primitives;
 /// ends unanswered because the producer stopped, no consumer makes it again for the next four segments, then eight,
 /// and so on up to 1,024, until one is answered. The price is latency: where each item's latency matters more than
 /// throughput, use segments of fewer than 1,024 slots.</para>
-/// <para>Cooling: while a producer streams to a consumer (the last such wait was answered), an emptied segment is
-/// reused only after 1 MiB of other emptied segments (64 of the default size, at most 64), so that the producer writes
-/// lines that have left the consumers' caches rather than lines a consumer has just read. So a queue of segments of
+/// <para>Cooling: while a producer streams to a consumer (the last such wait was answered) and the consumers are
+/// within a segment of it, an emptied segment is reused only after 1 MiB of other emptied segments (64 of the default
+/// size, at most 64), so that the producer writes lines that have left the consumers' caches rather than lines a
+/// consumer has just read; with a backlog, spares are reused at once, as when not streaming. So a queue of segments of
 /// 1,024 slots or more keeps up to 128 emptied segments (2 MiB of 16-byte slots) besides its spare.</para>
 /// </remarks>
 public sealed class UnboundedMpmcQueue<T> : IMpmcQueue<T>
@@ -260,11 +261,13 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
     private long _segmentsAllocated;
 
     // The second wait's note (see ClaimAfterStandBack), counted in segments the head has left: no consumer waits for a
-    // segment's last slot while _headMoves < _farNote. _farSpan is how many segments the next unanswered wait keeps them
+    // segment's last slot while _headMoves < _farNote. (_tailMoves counts the segments the tail has left, by the
+    // producer that links each; the difference is how many segments the consumers are behind, for cooling.) _farSpan is how many segments the next unanswered wait keeps them
     // from it: Quiet's worth at first, doubled by each wait that ends unanswered (up to FarSpanMax), reset by each that
     // is answered. Plain fields beside _head, written once per segment (_headMoves, by the consumer that moves the
     // head, before its release store of _head) or when a second wait ends: hints, as the segments' own notes.
     private long _headMoves;
+    private long _tailMoves;
     private long _farNote;
     private int _farSpan;
     private readonly bool _farWait;
@@ -451,6 +454,7 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
             // full fence, already shows the ticket taken and consumers wait for the slot.) Once per segment. It also
             // releases the renewal writes (item, state, words) to whoever reaches `next`.
             Interlocked.Exchange(ref seg.Next, next);
+            _tailMoves++; // a hint, as _headMoves: the next linker reads _tail == next (acquire) before its own
             Volatile.Write(ref _tail, next);
             return true;
         }
@@ -484,9 +488,12 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
         // Take the spare with an exchange: one taker at most, and it pairs with the recycler's CAS (both full
         // fences), so the items it cleared are seen cleared. The plain read first skips the exchange when empty.
         Segment? seg = null;
-        if (_streaming && _cooling > 0)
+        if (_streaming && _cooling > 0 && _tailMoves - _headMoves <= 1)
         {
             // The oldest emptied segment, once enough have been emptied after it (see Recycle); a new one until then.
+            // Only while the consumers are within a segment of the producers: with a backlog, the spares are used up
+            // first, as when not streaming, so that a burst as deep as the spares allocates nothing (the consumers read
+            // the lines written now only after the backlog, and the cooling line is refilled as they drain it).
             // Acquire: pairs with the release of the recycler's enqueue.
             if (_moreSpares!.Count >= _cooling)
             {
