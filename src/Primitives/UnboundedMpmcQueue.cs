@@ -261,11 +261,12 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
     private long _segmentsAllocated;
 
     // The second wait's note (see ClaimAfterStandBack), counted in segments the head has left: no consumer waits for a
-    // segment's last slot while _headMoves < _farNote. (_tailMoves counts the segments the tail has left, by the
-    // producer that links each; the difference is how many segments the consumers are behind, for cooling.) _farSpan is how many segments the next unanswered wait keeps them
-    // from it: Quiet's worth at first, doubled by each wait that ends unanswered (up to FarSpanMax), reset by each that
-    // is answered. Plain fields beside _head, written once per segment (_headMoves, by the consumer that moves the
-    // head, before its release store of _head) or when a second wait ends: hints, as the segments' own notes.
+    // segment's last slot while _headMoves < _farNote. _farSpan is how many segments the next unanswered wait keeps
+    // them from it: Quiet's worth at first, doubled by each wait that ends unanswered (up to FarSpanMax), reset by each
+    // that is answered. _tailMoves counts the segments the tail has left; _tailMoves - _headMoves is how many segments
+    // the consumers are behind (for cooling). Plain fields beside _head, written once per segment (the move counts, by
+    // the consumer that moves the head and the producer that links, each before its release store of _head or _tail)
+    // or when a second wait ends: hints, as the segments' own notes.
     private long _headMoves;
     private long _tailMoves;
     private long _farNote;
@@ -485,8 +486,6 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
     /// <summary>Prepares a segment holding <paramref name="item"/> in slot 0, ready to be linked.</summary>
     private Segment RenewOrAllocate(T item)
     {
-        // Take the spare with an exchange: one taker at most, and it pairs with the recycler's CAS (both full
-        // fences), so the items it cleared are seen cleared. The plain read first skips the exchange when empty.
         Segment? seg = null;
         if (_streaming && _cooling > 0 && _tailMoves - _headMoves <= 1)
         {
@@ -502,6 +501,8 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
         }
         else
         {
+            // Take the spare with an exchange: one taker at most, and it pairs with the recycler's CAS (both full
+            // fences), so the items it cleared are seen cleared. The plain read first skips the exchange when empty.
             seg = Volatile.Read(ref _spare) is null ? null : Interlocked.Exchange(ref _spare, null);
             if (seg is null && _moreSpares is not null)
             {
@@ -725,11 +726,13 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
 
     /// <summary>
     /// The second wait, for a consumer whose group wait was answered (a producer is at work): it polls the last slot of
-    /// its segment (true if it was published), with the longer pauses of <see cref="StandingBack.UntilFar(ref int, int)"/>. Answered, it resets the
-    /// queue's span; unanswered (a producer that paused or is too slow for the wait to pay), it writes the segment's
-    /// quiet note and the queue's note, which keeps every consumer from a second wait until the head has left
-    /// <c>_farSpan</c> more segments, and doubles that span. The queue's note outlives the segment: a producer that
-    /// pauses after each burst of a few dozen items would otherwise cost a second wait in every segment.
+    /// its segment (true if it was published), with the longer pauses of
+    /// <see cref="StandingBack.UntilFar(ref int, int)"/>. Answered, it resets the queue's span and makes the queue
+    /// stream (see <see cref="Recycle"/>). Unanswered, it writes the segment's quiet note, and if the producer stopped
+    /// (not merely too slow for the wait), the queue's note, which keeps every consumer from a second wait until the
+    /// head has left <c>_farSpan</c> more segments, doubles that span and ends streaming. The queue's note outlives the
+    /// segment: a producer that pauses after each burst of a few dozen items would otherwise cost a second wait in
+    /// every segment.
     /// </summary>
     /// <remarks>Why (<c>papers/mpmc-queues.md</c> §2, "Standing back to a reach", and §3): as in the bounded ring, a
     /// consumer a group behind its producer reads the lines the producer is about to write, and the two go at about a
@@ -863,7 +866,8 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
                 if (Interlocked.CompareExchange(ref seg.Words.Head, word + 1, word) == word)
                 {
                     // Release: pairs with the acquire reads of _head in TryDequeue; no consumer can reach seg
-                    // through _head after this store, and the ones holding it see its word's count above size.
+                    // through _head after this store, and the ones holding it see its word's count above size. The
+                    // move count (a hint) goes before it, so the next mover, which reads _head == next, counts on.
                     _headMoves++;
                     Volatile.Write(ref _head, next);
                     Recycle(seg);

@@ -39,21 +39,7 @@ internal static class StandingBack
 
     /// <summary>Polls <paramref name="state"/> until it reads <paramref name="published"/>: false if it did not within
     /// <see cref="Polls"/> reads.</summary>
-    public static bool Until(ref int state, int published)
-    {
-        for (int i = 0; i < Polls; i++)
-        {
-            Thread.SpinWait(1);
-
-            // Volatile so that each poll reads memory again; it orders nothing.
-            if (Volatile.Read(ref state) == published)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    public static bool Until(ref int state, int published) => Until(ref state, published, Polls, 1);
 
     /// <summary>The segment size from which the unbounded queue's consumers make the second wait, for their segment's
     /// last slot: that of <see cref="Reach"/>.</summary>
@@ -81,11 +67,20 @@ internal static class StandingBack
 
     /// <summary>The unbounded queue's second wait: as <see cref="Until(ref int, int)"/>, at most
     /// <see cref="ReachPolls"/> times, <see cref="ReachPause"/> spin iterations before each read.</summary>
-    public static bool UntilFar(ref int state, int published)
+    public static bool UntilFar(ref int state, int published) => Until(ref state, published, ReachPolls, ReachPause);
+
+    /// <summary>The second wait of the bounded ring: as <see cref="Until(ref long, long)"/>, at most
+    /// <see cref="ReachPolls"/> times, <see cref="ReachPause"/> spin iterations before each read.</summary>
+    public static bool UntilFar(ref long sequence, long published) => Until(ref sequence, published, ReachPolls, ReachPause);
+
+    /// <summary>As <see cref="Until(ref int, int)"/>, for the bounded ring's 64-bit sequences.</summary>
+    public static bool Until(ref long sequence, long published) => Until(ref sequence, published, Polls, 1);
+
+    private static bool Until(ref int state, int published, int polls, int pause)
     {
-        for (int i = 0; i < ReachPolls; i++)
+        for (int i = 0; i < polls; i++)
         {
-            Thread.SpinWait(ReachPause);
+            Thread.SpinWait(pause);
 
             // Volatile so that each poll reads memory again; it orders nothing.
             if (Volatile.Read(ref state) == published)
@@ -96,13 +91,6 @@ internal static class StandingBack
 
         return false;
     }
-
-    /// <summary>The second wait of the bounded ring: as <see cref="Until(ref long, long)"/>, at most
-    /// <see cref="ReachPolls"/> times, <see cref="ReachPause"/> spin iterations before each read.</summary>
-    public static bool UntilFar(ref long sequence, long published) => Until(ref sequence, published, ReachPolls, ReachPause);
-
-    /// <summary>As <see cref="Until(ref int, int)"/>, for the bounded ring's 64-bit sequences.</summary>
-    public static bool Until(ref long sequence, long published) => Until(ref sequence, published, Polls, 1);
 
     private static bool Until(ref long sequence, long published, int polls, int pause)
     {
