@@ -758,7 +758,8 @@ internal struct SegmentedQueue<T, THooks> where THooks : struct, IHooks
         seg.Words.HeadNote = word + StandingBack.Quiet;
 
         // A producer that went on, only slower than the wait allows (its lines coming back from the consumers' caches,
-        // say), leaves the next segment its wait: only one that stopped (a burst's end) sets the queue's note.
+        // say), leaves the next segment its wait: only one that stopped (a burst's end) sets the queue's note. The read
+        // is volatile only so that it is made here and now; it orders nothing (what follows are hints).
         long ahead = Ticket(word) + _farProgress; // below the last slot: see ClaimAfterStandBack
         if (Volatile.Read(ref seg.Slots[ahead].State) != full)
         {
